@@ -1,0 +1,300 @@
+"""Apply LFs to a DataFrame: vectorized families, parallel row-wise Python LFs, cached votes.
+
+Example
+-------
+>>> import pandas as pd
+>>> from labelfns import keyword_lf, labeling_function
+>>> @labeling_function()
+... def long_text(x):
+...     return "other" if len(x.text) > 12 else None
+>>> df = pd.DataFrame({"text": ["refund please", "hi", "where is my refund?"]})
+>>> lm = apply_lfs([keyword_lf("kw_refund", ["refund"], "refund"), long_text], df,
+...                labels=["other", "refund"], n_jobs=1)
+>>> lm.L.tolist()
+[[1, 0], [-1, -1], [1, 0]]
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from labelfns.core import ABSTAIN, LabelingFunction, check_unique_names
+from labelfns.errors import LabelcycleError, LFError
+from labelfns.patterns import PatternLF, field_text
+from weak_supervision.cache import LFCache, row_hashes
+from weak_supervision.label_matrix import LabelMatrix
+from weak_supervision.pattern_engine import match_patterns
+
+__all__ = ["apply_lfs", "Row", "ProgressCallback"]
+
+ProgressCallback = Callable[[int, int], None]
+"""Called as ``progress(rows_done, rows_total)`` while LFs are applied."""
+
+CHUNK_ROWS = 8192
+_PARALLEL_MIN_WORK = 20_000  # rows x row-wise LFs below which a process pool is not worth it
+
+
+class Row(dict):  # type: ignore[type-arg]
+    """One data row as seen by a row-wise LF: ``x.text`` and ``x["text"]`` both work.
+
+    Snorkel passes a ``pandas.Series``; LFs that read fields by attribute or key behave the same.
+
+    >>> Row(text="hi").text
+    'hi'
+    """
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self[name] = value
+
+    def __delattr__(self, name: str) -> None:
+        try:
+            del self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def apply_lfs(
+    lfs: Sequence[Any],
+    df: pd.DataFrame,
+    *,
+    labels: Sequence[str] | None = None,
+    ids: Sequence[Any] | np.ndarray | None = None,
+    cache: LFCache | str | os.PathLike[str] | None = None,
+    n_jobs: int = 0,
+    fault_tolerant: bool = False,
+    progress: ProgressCallback | None = None,
+) -> LabelMatrix:
+    """Apply ``lfs`` to every row of ``df`` and return their votes.
+
+    Parameters
+    ----------
+    lfs : sequence of LabelingFunction
+        labelcycle LFs (any Snorkel ``LabelingFunction`` works too). Names must be unique.
+    df : pandas.DataFrame
+        One row per data point; LFs read its columns.
+    labels : sequence of str, optional
+        The label set: LFs returning class names are bound to it.
+    ids : sequence, optional
+        Row ids (default: ``df.index``).
+    cache : LFCache or path, optional
+        Reuse votes of unchanged LFs on unchanged rows; store new ones.
+    n_jobs : int, default 0
+        Processes for row-wise work: 0 = all cores, 1 = in this process.
+    fault_tolerant : bool, default False
+        Record an LF exception as an abstain and count it per LF, instead of stopping with an
+        error that names the LF, the row id and the exception.
+    progress : callable, optional
+        ``progress(rows_done, rows_total)``.
+
+    Returns
+    -------
+    LabelMatrix
+        ``.L`` has one column per LF in the order given; -1 = abstain.
+    """
+    lfs = list(lfs)
+    check_unique_names(lfs)
+    if labels is not None:
+        labels = tuple(labels)
+        lfs = [lf.bind(labels) if isinstance(lf, LabelingFunction) else lf for lf in lfs]
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"apply_lfs needs a pandas DataFrame, got {type(df).__name__}")
+    n = len(df)
+    row_ids = np.asarray(df.index if ids is None else ids)
+    if len(row_ids) != n:
+        raise ValueError(f"got {len(row_ids)} ids for {n} rows")
+    _check_lfs(lfs, df)
+    if isinstance(cache, (str, os.PathLike, Path)):
+        cache = LFCache(cache)
+
+    L = np.full((n, len(lfs)), ABSTAIN, dtype=np.int16)
+    need = np.ones((n, len(lfs)), dtype=bool)
+    cached_counts = {lf.name: 0 for lf in lfs}
+    hashes: dict[tuple[str, ...] | None, np.ndarray] = {}
+    fingerprints: list[str] = []
+    if cache is not None:
+        for j, lf in enumerate(lfs):
+            key = _field_key(lf, df)
+            if key not in hashes:
+                hashes[key] = row_hashes(df, None if key is None else list(key))
+            fp = _fingerprint(lf)
+            fingerprints.append(fp)
+            votes, found = cache.lookup(fp, hashes[key])
+            L[found, j] = votes[found]
+            need[found, j] = False
+            cached_counts[lf.name] = int(found.sum())
+
+    faults = {lf.name: 0 for lf in lfs}
+    faulted = np.zeros((n, len(lfs)), dtype=bool)
+    todo = np.flatnonzero(need.any(axis=1))
+    if len(todo):
+        _compute(lfs, df, todo, need, L, faulted, faults, row_ids, n_jobs=n_jobs,
+                 fault_tolerant=fault_tolerant, progress=progress)
+    elif progress is not None:
+        progress(n, n)
+
+    if cache is not None:
+        for j, lf in enumerate(lfs):
+            fresh = need[:, j] & ~faulted[:, j]
+            if fresh.any():
+                cache.store(fingerprints[j], hashes[_field_key(lf, df)][fresh], L[fresh, j])
+    return LabelMatrix(ids=row_ids, lf_names=tuple(lf.name for lf in lfs), L=L.astype(np.int64),
+                       labels=tuple(labels or ()), faults=faults, cached=cached_counts)
+
+
+# -- checks and keys -----------------------------------------------------------------------------
+def _check_lfs(lfs: list[Any], df: pd.DataFrame) -> None:
+    columns = set(map(str, df.columns))
+    for lf in lfs:
+        fields = getattr(lf, "fields", None)
+        if fields:
+            missing = [f for f in fields if f not in columns]
+            if missing:
+                raise LFError(f"reads column(s) {missing} that the data does not have", lf=lf.name,
+                              hint="available columns: " + ", ".join(sorted(columns)))
+        if isinstance(lf, PatternLF) and lf.labels is not None:
+            lf.label_index()
+
+
+def _field_key(lf: Any, df: pd.DataFrame) -> tuple[str, ...] | None:
+    fields = getattr(lf, "fields", None)
+    return tuple(fields) if fields else None
+
+
+def _fingerprint(lf: Any) -> str:
+    if isinstance(lf, LabelingFunction):
+        return lf.fingerprint()
+    from labelfns.fingerprint import fingerprint_value
+
+    return fingerprint_value(("snorkel-lf/1", lf.name, lf._f, lf._resources, lf._pre))
+
+
+# -- computing -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _ChunkResult:
+    rows: np.ndarray
+    votes: np.ndarray  # rows x lfs (only `need` entries are meaningful)
+    faults: list[tuple[int, int]]  # (row position, lf index) that raised (fault-tolerant mode)
+    error: tuple[int, int, str, str | None] | None  # (row, lf, message, hint) in strict mode
+
+
+_STATE: dict[str, Any] = {}
+
+
+def _compute(lfs: list[Any], df: pd.DataFrame, todo: np.ndarray, need: np.ndarray, L: np.ndarray,
+             faulted: np.ndarray, faults: dict[str, int], row_ids: np.ndarray, *, n_jobs: int,
+             fault_tolerant: bool, progress: ProgressCallback | None) -> None:
+    pattern_js = [j for j, lf in enumerate(lfs) if isinstance(lf, PatternLF)]
+    python_js = [j for j, lf in enumerate(lfs) if not isinstance(lf, PatternLF)]
+    chunks = [todo[i:i + CHUNK_ROWS] for i in range(0, len(todo), CHUNK_ROWS)]
+    workers = (os.cpu_count() or 1) if n_jobs == 0 else max(1, n_jobs)
+    work = len(todo) * max(len(python_js), 1)
+    use_pool = (workers > 1 and len(chunks) > 1 and work >= _PARALLEL_MIN_WORK
+                and "fork" in mp.get_all_start_methods())
+    todo_mask = np.zeros(len(df), dtype=bool)
+    todo_mask[todo] = True
+    fields = {f for j in pattern_js if need[todo_mask, j].any() for f in lfs[j].fields}
+    state = {"lfs": lfs, "need": need, "pattern_js": pattern_js, "python_js": python_js,
+             "fault_tolerant": fault_tolerant,
+             "texts": {f: [field_text(v) for v in df[f].tolist()] for f in fields},
+             "columns": ({str(c): df[c].tolist() for c in df.columns} if python_js else {})}
+    done = 0
+    total = len(todo)
+
+    def merge(res: _ChunkResult) -> None:
+        nonlocal done
+        if res.error is not None:
+            row, j, message, hint = res.error
+            raise LFError(message, lf=lfs[j].name, row=_py(row_ids[row]), hint=hint)
+        sub = need[res.rows]
+        L[res.rows] = np.where(sub, res.votes, L[res.rows])
+        for row, j in res.faults:
+            faulted[row, j] = True
+            faults[lfs[j].name] += 1
+        done += len(res.rows)
+        if progress is not None:
+            progress(done, total)
+
+    if not use_pool:
+        _STATE.update(state)
+        try:
+            for chunk in chunks:
+                merge(_run_chunk(chunk))
+        finally:
+            _STATE.clear()
+        return
+    _STATE.update(state)  # inherited by forked workers: LFs and data are never pickled
+    try:
+        ctx = mp.get_context("fork")
+        with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=ctx) as pool:
+            for res in pool.map(_run_chunk, chunks):
+                merge(res)
+    finally:
+        _STATE.clear()
+
+
+def _py(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _run_chunk(rows: np.ndarray) -> _ChunkResult:
+    lfs = _STATE["lfs"]
+    need: np.ndarray = _STATE["need"]
+    fault_tolerant: bool = _STATE["fault_tolerant"]
+    votes = np.full((len(rows), len(lfs)), ABSTAIN, dtype=np.int16)
+    pattern_js = [j for j in _STATE["pattern_js"] if need[rows, j].any()]
+    if pattern_js:
+        row_list = rows.tolist()
+        texts = {f: [col[r] for r in row_list] for f, col in _STATE["texts"].items()}
+        hit = match_patterns([lfs[j] for j in pattern_js], texts)
+        for k, j in enumerate(pattern_js):
+            votes[hit[:, k], j] = lfs[j].label_index() if lfs[j].labels is not None else \
+                lfs[j].resolve(lfs[j].label)
+    python_js = [j for j in _STATE["python_js"] if need[rows, j].any()]
+    faults: list[tuple[int, int]] = []
+    if python_js:
+        names = list(_STATE["columns"])
+        values = list(_STATE["columns"].values())
+        for i, row in enumerate(rows.tolist()):
+            x = Row(zip(names, [v[row] for v in values], strict=True))
+            for j in python_js:
+                if not need[row, j]:
+                    continue
+                try:
+                    vote = lfs[j](x)
+                    if not isinstance(lfs[j], LabelingFunction):
+                        vote = _check_plain_vote(lfs[j], vote)
+                    votes[i, j] = vote
+                except Exception as exc:  # noqa: BLE001 - user code may raise anything
+                    if not fault_tolerant:
+                        if isinstance(exc, LFError):
+                            error = (row, j, exc.detail, exc.hint)
+                        else:
+                            error = (row, j, f"raised {type(exc).__name__}: {exc}",
+                                     "fix the LF, or use fault-tolerant mode (--fault-tolerant) "
+                                     "to record faults and go on")
+                        return _ChunkResult(rows, votes, faults, error)
+                    faults.append((row, j))
+    return _ChunkResult(rows, votes, faults, None)
+
+
+def _check_plain_vote(lf: Any, vote: Any) -> int:
+    if isinstance(vote, (int, np.integer)) and not isinstance(vote, bool) and vote >= ABSTAIN:
+        return int(vote)
+    raise LabelcycleError(f"LF {lf.name!r} returned {vote!r}; a Snorkel LF must return an int >= -1")
