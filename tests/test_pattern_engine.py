@@ -61,8 +61,10 @@ def test_fold_keeps_length_and_maps_case_like_re():
 
 def test_prefilter_is_none_without_literals():
     assert prefilter_literals(regex_lf("r", r"\d+", 0)) is None
-    plan = prefilter_literals(regex_lf("r", r"not (good|great)", 0))
-    assert plan is not None and len(plan.alternatives) == 2
+    plan = prefilter_literals(regex_lf("r", r"\bnot (good|great)", 0))
+    assert plan is not None and plan.alternatives == ((" not ", "ood"), (" not ", "reat"))
+    plan = prefilter_literals(regex_lf("r", r"(good|great)\s+deal", 0))
+    assert plan is not None and set(plan.alternatives) == {("ood", " deal"), ("reat", " deal")}
 
 
 def test_multiple_fields_any_match():

@@ -9,7 +9,7 @@ How it works
 2. Each LF gets a *prefilter*: literals of which at least one must appear in the folded text when
    the LF's regex matches (a keyword's longest word, padded with spaces when whole-word; the required
    literals of a regex, read from its parse tree). All literals of all LFs go into one Aho-Corasick
-   automaton, run once over the folded texts of a whole chunk joined together.
+   automaton (``ahocorasick_rs``), run once over the folded texts of a chunk joined together.
 3. A hit is a candidate. For a single-word ASCII keyword matched case-insensitively, the folded hit
    *is* the match; every other candidate is confirmed with the LF's own regex on that row. LFs with no
    usable literal fall back to the regex on every row.
@@ -33,7 +33,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-import ahocorasick
+import ahocorasick_rs
 import numpy as np
 import pandas as pd
 
@@ -100,18 +100,19 @@ def fold(text: str) -> str:
     return text.translate(_FOLD)
 
 
-def _fold_join(texts: list[str]) -> tuple[str, np.ndarray]:
-    """Folded texts joined by separators; returns the string and each row's start offset."""
+def _fold_join(texts: list[str]) -> tuple[bytes, np.ndarray]:
+    """Folded texts joined by separators, as ASCII bytes (the fold's output is ASCII), and each
+    row's start offset."""
     raw = _SEP.join(texts)
     if raw.isascii() and raw.count("\x00") == max(len(texts) - 1, 0):
-        big = raw.encode("ascii").translate(_ASCII_TABLE).decode("ascii")
+        big = raw.encode("ascii").translate(_ASCII_TABLE)
     else:
-        big = _SEP.join(fold(t) for t in texts)
+        big = _SEP.join(fold(t) for t in texts).encode("ascii")
     lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
     starts = np.zeros(len(texts), dtype=np.int64)
     if len(texts) > 1:
         starts[1:] = np.cumsum(lengths[:-1] + len(_SEP))
-    return " " + big + " ", starts + 1
+    return b" " + big + b" ", starts + 1
 
 
 @dataclass(frozen=True)
@@ -153,12 +154,16 @@ def prefilter_literals(lf: PatternLF) -> _Prefilter | None:
     found = _regex_requirement(lf.regex)
     if not found:
         return None
-    # Dropping a literal from a conjunction keeps the prefilter sound, only less selective.
-    alts = tuple(dict.fromkeys(
-        tuple(dict.fromkeys(lit for lit in map(fold, alt) if _usable(lit))) for alt in found))
-    if not all(alts):
-        return None
-    return _Prefilter(alts, False)
+    # Any subset of a conjunction keeps the prefilter sound (each literal is needed). Keep the
+    # literals of 3+ characters (short ones hit everywhere and slow the scan), else the longest.
+    alts = []
+    for alt in found:
+        usable = list(dict.fromkeys(lit for lit in map(fold, alt) if _usable(lit)))
+        if not usable:
+            return None
+        long = [lit for lit in usable if len(lit) >= 3]
+        alts.append(tuple(long) if long else (max(usable, key=len),))
+    return _Prefilter(tuple(dict.fromkeys(alts)), False)
 
 
 def _usable(lit: str) -> bool:
@@ -178,7 +183,9 @@ def _regex_requirement(regex: re.Pattern[str]) -> _DNF | None:
         parsed = _sre_parse.parse(regex.pattern, regex.flags)
     except Exception:  # noqa: BLE001 - be conservative on anything unexpected
         return None
-    return _seq_requirement(list(parsed))
+    # Under re.ASCII or re.LOCALE, \b and \w disagree with the fold on non-ASCII text.
+    unicode_words = not regex.flags & (re.ASCII | re.LOCALE)
+    return _seq_requirement(list(parsed), unicode_words)
 
 
 def _weight(req: _DNF) -> int:
@@ -196,10 +203,20 @@ def _and(a: _DNF | None, b: _DNF | None) -> _DNF | None:
     return a if _weight(a) >= _weight(b) else b
 
 
-def _seq_requirement(items: list[tuple[object, object]]) -> _DNF | None:
+def _is_space_class(op: object, av: object) -> bool:
+    c = _sre_c
+    if op is c.IN:
+        return list(av) == [(c.CATEGORY, c.CATEGORY_SPACE)]  # type: ignore[call-overload]
+    return op is c.CATEGORY and av is c.CATEGORY_SPACE
+
+
+def _seq_requirement(items: list[tuple[object, object]], unicode_words: bool = True) -> _DNF | None:
+    """Requirement of a sequence. Besides literal runs it uses two facts about the fold: a word
+    boundary next to a word character is a space there, and any whitespace folds to a space."""
     c = _sre_c
     req: _DNF | None = None
     run: list[str] = []
+    boundary = False  # the previous node was \b
 
     def flush() -> None:
         nonlocal req, run
@@ -207,27 +224,51 @@ def _seq_requirement(items: list[tuple[object, object]]) -> _DNF | None:
             req = _and(req, [("".join(run),)])
             run = []
 
+    def is_word(ch: str) -> bool:
+        return ch.isalnum() or ch == "_"
+
     for op, av in items:
         if op is c.LITERAL:
-            run.append(chr(av))  # type: ignore[arg-type]
+            ch = chr(av)  # type: ignore[arg-type]
+            if not run and boundary and unicode_words and is_word(ch):
+                run.append(" ")
+            run.append(ch)
+            boundary = False
+            continue
+        if op is c.AT and av is c.AT_BOUNDARY and unicode_words:
+            if run and is_word(run[-1]):
+                run.append(" ")
+            flush()
+            boundary = True
+            continue
+        boundary = False
+        if _is_space_class(op, av):  # exactly one whitespace character
+            run.append(" ")
+            continue
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT) and av[0] >= 1 and len(av[2]) == 1 \
+                and _is_space_class(*av[2][0]):  # type: ignore[index]
+            run.append(" ")  # at least one whitespace character
+            flush()
+            run.append(" ")
             continue
         flush()
         sub_req: _DNF | None = None
         if op is c.SUBPATTERN:
-            sub_req = _seq_requirement(list(av[3]))  # type: ignore[index]
+            sub_req = _seq_requirement(list(av[3]), unicode_words)  # type: ignore[index]
         elif op is c.BRANCH:
-            reqs = [_seq_requirement(list(alt)) for alt in av[1]]  # type: ignore[index]
+            reqs = [_seq_requirement(list(alt), unicode_words) for alt in av[1]]  # type: ignore[index]
             if all(r is not None for r in reqs) and sum(map(len, reqs)) <= _MAX_ALTERNATIVES:
                 sub_req = [alt for r in reqs for alt in r]  # type: ignore[union-attr]
         elif op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None)):
             lo, _hi, sub = av  # type: ignore[misc]
             if lo >= 1:
-                sub_req = _seq_requirement(list(sub))
+                sub_req = _seq_requirement(list(sub), unicode_words)
         elif op is getattr(c, "ATOMIC_GROUP", None):
-            sub_req = _seq_requirement(list(av))  # type: ignore[arg-type]
+            sub_req = _seq_requirement(list(av), unicode_words)  # type: ignore[arg-type]
         # anything else (classes, anchors, lookarounds, backrefs) only breaks the literal run
         req = _and(req, sub_req)
-    flush()
+    if run and run != [" "]:
+        flush()
     return req
 
 
@@ -274,17 +315,15 @@ def _match_field(texts: list[str], lfs: list[PatternLF]) -> np.ndarray:
                 literal_ids.setdefault(lit, len(literal_ids))
     if not literal_ids:
         return hit
-    automaton = ahocorasick.Automaton()
-    for lit, k in literal_ids.items():
-        automaton.add_word(lit, k)
-    automaton.make_automaton()
+    automaton = ahocorasick_rs.BytesAhoCorasick([lit.encode("ascii") for lit in literal_ids])
     big, starts = _fold_join(texts)
-    matches = np.array(list(automaton.iter(big)), dtype=np.int64).reshape(-1, 2)
+    matches = np.array(automaton.find_matches_as_indexes(big, overlapping=True),
+                       dtype=np.int64).reshape(-1, 3)
     if not len(matches):
         return hit
-    rows = np.searchsorted(starts, matches[:, 0], side="right") - 1
+    rows = np.searchsorted(starts, matches[:, 2] - 1, side="right") - 1  # by last character
     found = np.zeros((n, len(literal_ids)), dtype=bool)
-    found[rows, matches[:, 1]] = True
+    found[rows, matches[:, 0]] = True
     for j, plan in enumerate(plans):
         if plan is None:
             continue
