@@ -31,7 +31,10 @@ def _stderr_console() -> Any:
 def _stdout_console() -> Any:
     from rich.console import Console
 
-    return Console(soft_wrap=False)
+    console = Console(soft_wrap=False)
+    if not console.is_terminal:  # pipes and files: wide enough that tables are not cut
+        console = Console(soft_wrap=False, width=160)
+    return console
 
 
 def handle_errors(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -238,23 +241,37 @@ def lfs(project: Path, no_cache: bool, fault_tolerant: bool | None, jobs: int | 
 def _print_lf_table(frame: Any) -> None:
     from rich.table import Table
 
+    def num(v: Any, digits: int = 2) -> str:
+        if v is None or (isinstance(v, float) and v != v):
+            return "-"
+        return f"{v:.{digits}f}" if isinstance(v, float) else str(v)
+
+    has_dev = "precision" in frame.columns
     table = Table(title="Labeling functions", title_justify="left")
-    columns = [c for c in ("polarity", "coverage", "overlaps", "conflicts", "correct", "incorrect",
-                           "precision", "precision_low", "precision_high", "learned_accuracy", "flags")
-               if c in frame.columns]
-    table.add_column("LF")
-    for c in columns:
-        table.add_column(c.replace("_", " "), justify="left" if c in ("polarity", "flags") else "right")
+    table.add_column("LF", no_wrap=True)
+    table.add_column("polarity")
+    for col in ("coverage", "overlaps", "conflicts"):
+        table.add_column(col, justify="right")
+    if has_dev:
+        table.add_column("dev correct/incorrect", justify="right")
+        table.add_column("precision [95% CI]", justify="right", no_wrap=True)
+    if "learned_accuracy" in frame.columns:
+        table.add_column("learned acc.", justify="right")
+    table.add_column("flags")
     for name, row in frame.iterrows():
-        cells = []
-        for c in columns:
-            v = row[c]
-            if isinstance(v, (list, tuple)):
-                v = ", ".join(map(str, v))
-            elif isinstance(v, float) and v != v:  # NaN
-                v = None
-            cells.append(_fmt(v))
-        table.add_row(str(name), *cells)
+        polarity = row.get("polarity")
+        cells = [str(name), ", ".join(map(str, polarity)) if isinstance(polarity, (list, tuple)) else
+                 str(polarity), num(row["coverage"], 3), num(row["overlaps"], 3), num(row["conflicts"], 3)]
+        if has_dev:
+            cells.append(f"{row.get('correct', 0)}/{row.get('incorrect', 0)}")
+            p = row.get("precision")
+            cells.append("-" if p is None or p != p else
+                         f"{p:.2f} [{row['precision_low']:.2f}, {row['precision_high']:.2f}]")
+        if "learned_accuracy" in frame.columns:
+            cells.append(num(row["learned_accuracy"]))
+        flags = row.get("flags")
+        cells.append(", ".join(flags) if isinstance(flags, (list, tuple)) else (flags or ""))
+        table.add_row(*cells)
     _stdout_console().print(table)
 
 

@@ -30,7 +30,7 @@ import pandas as pd
 from labelfns.core import ABSTAIN, LabelingFunction, check_unique_names
 from labelfns.errors import LabelcycleError, LFError
 from labelfns.patterns import PatternLF, field_text
-from weak_supervision.cache import LFCache, row_hashes
+from weak_supervision.cache import LFCache, RowIndex, row_hashes
 from weak_supervision.label_matrix import LabelMatrix
 from weak_supervision.pattern_engine import match_patterns
 
@@ -126,13 +126,13 @@ def apply_lfs(
     L = np.full((n, len(lfs)), ABSTAIN, dtype=np.int16)
     need = np.ones((n, len(lfs)), dtype=bool)
     cached_counts = {lf.name: 0 for lf in lfs}
-    hashes: dict[tuple[str, ...] | None, np.ndarray] = {}
+    hashes: dict[tuple[str, ...] | None, RowIndex] = {}
     fingerprints: list[str] = []
     if cache is not None:
         for j, lf in enumerate(lfs):
             key = _field_key(lf, df)
             if key not in hashes:
-                hashes[key] = row_hashes(df, None if key is None else list(key))
+                hashes[key] = RowIndex.of(row_hashes(df, None if key is None else list(key)))
             fp = _fingerprint(lf)
             fingerprints.append(fp)
             votes, found = cache.lookup(fp, hashes[key])
@@ -153,7 +153,7 @@ def apply_lfs(
         for j, lf in enumerate(lfs):
             fresh = need[:, j] & ~faulted[:, j]
             if fresh.any():
-                cache.store(fingerprints[j], hashes[_field_key(lf, df)][fresh], L[fresh, j])
+                cache.store(fingerprints[j], hashes[_field_key(lf, df)], L[:, j], mask=fresh)
     return LabelMatrix(ids=row_ids, lf_names=tuple(lf.name for lf in lfs), L=L.astype(np.int64),
                        labels=tuple(labels or ()), faults=faults, cached=cached_counts)
 

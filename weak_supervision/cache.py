@@ -21,12 +21,13 @@ import hashlib
 import os
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["LFCache", "row_hashes"]
+__all__ = ["LFCache", "RowIndex", "row_hashes"]
 
 _FORMAT = "v1"
 
@@ -46,10 +47,21 @@ def row_hashes(df: pd.DataFrame, columns: Sequence[str] | None = None) -> np.nda
     key = hashlib.sha256(("\x1f".join(map(str, cols)) + _FORMAT).encode()).hexdigest()[:16]
     if not cols:
         return np.zeros(len(df), dtype=np.uint64)
-    frame = df[cols]
-    # Hash every column as object text so that dtype inference (int vs str) does not change keys.
-    frame = frame.astype(object).where(frame.notna(), None)
-    return pd.util.hash_pandas_object(frame, index=False, hash_key=key).to_numpy(np.uint64)
+    return pd.util.hash_pandas_object(df[cols], index=False, hash_key=key).to_numpy(np.uint64)
+
+
+@dataclass(frozen=True)
+class RowIndex:
+    """Row hashes prepared once for many cache look-ups: sorted unique hashes and, per row, the
+    position of its hash among them."""
+
+    unique: np.ndarray
+    inverse: np.ndarray
+
+    @classmethod
+    def of(cls, hashes: np.ndarray) -> RowIndex:
+        unique, inverse = np.unique(np.asarray(hashes, np.uint64), return_inverse=True)
+        return cls(unique, inverse.reshape(-1))
 
 
 class LFCache:
@@ -77,27 +89,45 @@ class LFCache:
         except Exception:  # noqa: BLE001 - a damaged cache file is a miss, never an error
             return np.zeros(0, np.uint64), np.zeros(0, np.int16)
 
-    def lookup(self, lf_fingerprint: str, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Cached votes for ``hashes`` and a mask of which were found (votes are -1 elsewhere)."""
+    def lookup(self, lf_fingerprint: str, rows: np.ndarray | RowIndex) -> tuple[np.ndarray, np.ndarray]:
+        """Cached votes for the rows (hashes or a :class:`RowIndex`) and a mask of which were
+        found; votes are -1 elsewhere."""
+        index = rows if isinstance(rows, RowIndex) else RowIndex.of(rows)
         keys, votes = self._load(lf_fingerprint)
-        out = np.full(len(hashes), -1, dtype=np.int16)
-        if len(keys) == 0 or len(hashes) == 0:
-            return out, np.zeros(len(hashes), dtype=bool)
-        pos = np.searchsorted(keys, hashes)
+        n = len(index.inverse)
+        if len(keys) == 0 or n == 0:
+            return np.full(n, -1, dtype=np.int16), np.zeros(n, dtype=bool)
+        if len(keys) == len(index.unique) and np.array_equal(keys, index.unique):
+            return votes[index.inverse].astype(np.int16), np.ones(n, dtype=bool)  # same rows
+        pos = np.searchsorted(keys, index.unique)
         pos[pos >= len(keys)] = 0
-        found = keys[pos] == hashes
-        out[found] = votes[pos[found]]
-        return out, found
+        found_u = keys[pos] == index.unique
+        votes_u = np.where(found_u, votes[pos], -1).astype(np.int16)
+        return votes_u[index.inverse], found_u[index.inverse]
 
-    def store(self, lf_fingerprint: str, hashes: np.ndarray, votes: np.ndarray) -> None:
-        """Add votes for ``hashes`` (new values win over old ones for the same hash)."""
-        if len(hashes) == 0:
+    def store(self, lf_fingerprint: str, rows: np.ndarray | RowIndex, votes: np.ndarray,
+              mask: np.ndarray | None = None) -> None:
+        """Add the votes of the rows selected by ``mask`` (all by default); new values win."""
+        index = rows if isinstance(rows, RowIndex) else RowIndex.of(rows)
+        votes = np.asarray(votes, np.int16)
+        if mask is None:
+            mask = np.ones(len(index.inverse), dtype=bool)
+        if not mask.any():
             return
+        per_unique = np.full(len(index.unique), -1, dtype=np.int16)
+        per_unique[index.inverse[mask]] = votes[mask]
+        fresh = np.unique(index.inverse[mask])
+        keys, vals = index.unique[fresh], per_unique[fresh]
         old_keys, old_votes = self._load(lf_fingerprint)
-        keys = np.concatenate([np.asarray(hashes, np.uint64), old_keys])
-        vals = np.concatenate([np.asarray(votes, np.int16), old_votes])
-        keys, first = np.unique(keys, return_index=True)
-        vals = vals[first]
+        if len(old_keys):
+            keep = ~np.isin(old_keys, keys, assume_unique=True)
+            keys = np.concatenate([keys, old_keys[keep]])
+            vals = np.concatenate([vals, old_votes[keep]])
+            order = np.argsort(keys, kind="stable")
+            keys, vals = keys[order], vals[order]
+        self._write(lf_fingerprint, keys, vals)
+
+    def _write(self, lf_fingerprint: str, keys: np.ndarray, vals: np.ndarray) -> None:
         path = self._path(lf_fingerprint)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npz")

@@ -5,9 +5,9 @@ Example
 >>> import numpy as np
 >>> lm = LabelMatrix(ids=np.array(["a", "b"]), lf_names=("lf1", "lf2"),
 ...                  L=np.array([[0, -1], [1, 1]]), labels=("neg", "pos"))
->>> lm.coverage()
-array([0.5, 1. ])
->>> lm.to_frame().loc["a", "lf1"]
+>>> lm.coverage().tolist()
+[1.0, 0.5]
+>>> int(lm.to_frame().loc["a", "lf1"])
 0
 """
 

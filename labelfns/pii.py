@@ -1,0 +1,707 @@
+"""Built-in PII span detectors: precompiled regexes plus validators (checksums, library parsers).
+
+Each detector is a :class:`~labelfns.spans.SpanLF` named ``pii_<kind>`` that votes one PII label:
+
+=====================  =============  ==============================================================
+LF                     label          how
+=====================  =============  ==============================================================
+``pii_email``          EMAIL          regex; also inside brackets/punctuation, Unicode letters
+``pii_url``            URL            ``http(s)://``, ``www.``, bare ``domain.tld/path``; trailing
+                                      punctuation and unbalanced ``)``/``]`` are left out
+``pii_ip_address``     IP_ADDRESS     IPv4 and IPv6 candidates checked with :mod:`ipaddress`
+``pii_phone``          PHONE          :class:`phonenumbers.PhoneNumberMatcher` (leniency VALID,
+                                      default region US; :func:`phone_lf` for other regions)
+``pii_credit_card``    CREDIT_CARD    13-19 digits (one separator kind, groups of 3-6), issuer
+                                      prefix and length, Luhn (python-stdnum)
+``pii_ssn``            SSN            ``ddd-dd-dddd`` / ``ddd dd dddd``; 9 bare digits only after
+                                      "SSN", "social security", ...; python-stdnum ``us.ssn``
+``pii_iban``           IBAN           compact or in groups of 4; python-stdnum ``iban.is_valid``
+``pii_date_of_birth``  DATE_OF_BIRTH  a date with "born", "DOB", "date of birth", "birthday", ...
+                                      within 50 characters before or 25 after, same sentence
+``pii_address``        ADDRESS        number + capitalized street name + suffix (St, Ave, Road,
+                                      ...), optional unit, optional "City, ST 12345"
+``pii_order_id``       ORDER_ID       an id-shaped token (a digit, >= 5 of letters/digits/dashes)
+                                      within 4 tokens after "order", "order number", "order #",
+                                      "ticket", "invoice", "case", "confirmation", "booking",
+                                      "reservation", "tracking", "transaction", "reference", "RMA"
+``pii_account_id``     ACCOUNT_ID     the same after "account", "acct", "a/c", "customer id /
+                                      number", "member(ship) id / number", "client id", "user id"
+=====================  =============  ==============================================================
+
+Context LFs vote :data:`~labelfns.spans.NOT_PII` on numbers that resemble PII but are not:
+``not_pii_price`` ("$12.99", "12 USD"), ``not_pii_quantity`` ("3 items", "2x", "500 GB"),
+``not_pii_date`` (dates without a birth context) and ``not_pii_product`` ("iPhone 13", "size 10").
+
+:data:`PII_DETECTORS` holds the positive detectors, :data:`NOT_PII_DETECTORS` the context LFs and
+:data:`BUILTIN_SPAN_LFS` both. Every regex is compiled at import and written so that matching is
+linear in the text length (no nested, ambiguous repetition).
+
+Example
+-------
+>>> text = "Mail <ann@example.com>, card 4111 1111 1111 1111."
+>>> found = detect_all(text)
+>>> [s.slice(text) for s in found["pii_email"]], [s.slice(text) for s in found["pii_credit_card"]]
+(['ann@example.com'], ['4111 1111 1111 1111'])
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import functools
+import ipaddress
+import re
+from collections.abc import Iterable, Sequence
+
+import phonenumbers
+from stdnum import iban as _iban
+from stdnum import luhn as _luhn
+from stdnum.us import ssn as _ssn
+
+from labelfns.errors import LFError
+from labelfns.spans import NOT_PII, Span, SpanLF
+
+__all__ = [
+    "email_lf",
+    "url_lf",
+    "ip_address_lf",
+    "phone_lf",
+    "phone_default_lf",
+    "credit_card_lf",
+    "ssn_lf",
+    "iban_lf",
+    "date_of_birth_lf",
+    "address_lf",
+    "order_id_lf",
+    "account_id_lf",
+    "price_lf",
+    "quantity_lf",
+    "date_not_dob_lf",
+    "product_lf",
+    "PII_DETECTORS",
+    "NOT_PII_DETECTORS",
+    "BUILTIN_SPAN_LFS",
+    "detect_all",
+]
+
+
+# ------------------------------------------------------------------------------------------------
+# shared helpers
+# ------------------------------------------------------------------------------------------------
+def _next_is_word(text: str, i: int) -> bool:
+    """Whether ``text[i]`` is a letter, digit or underscore (False at the end)."""
+    return i < len(text) and (text[i].isalnum() or text[i] == "_")
+
+
+def _keywords(words: Iterable[str], *, not_after: str = r"\w") -> str:
+    """A regex source for any of ``words`` (regex fragments starting with a letter), ignoring case,
+    not preceded by ``not_after``.
+
+    It starts with a lookahead on the possible first letters: ``re`` then skips most positions
+    quickly, where a leading ``(?i:a|b|...)`` alternation is tried (slowly) at every position.
+    """
+    words = sorted(set(words), key=len, reverse=True)
+    firsts = "".join(sorted({c for w in words for c in (w[0].lower(), w[0].upper())}))
+    return f"(?=[{firsts}])(?<!{not_after})(?i:{'|'.join(words)})"
+
+
+_SENTENCE_BREAK = re.compile(r"[.!?]\s+(?=[A-Z])|\n")
+_FILLER_ONLY = re.compile(r"[\s:=\-\u2013\u2014(),#]*")
+
+
+def _context_near(text: str, start: int, end: int, context: re.Pattern[str], *, before: int,
+                  after: int) -> bool:
+    """Whether ``context`` matches within ``before`` chars before ``start`` or ``after`` chars after
+    ``end``, in the same sentence (a gap of only punctuation and spaces may cross a line break)."""
+    lo = max(0, start - before)
+    last = None
+    for last in context.finditer(text, lo, start):  # noqa: B007 - keep the closest match
+        pass
+    if last is not None:
+        gap = text[last.end():start]
+        if _FILLER_ONLY.fullmatch(gap) or not _SENTENCE_BREAK.search(gap):
+            return True
+    m = context.search(text, end, min(len(text), end + after))
+    if m is not None:
+        gap = text[end:m.start()]
+        if _FILLER_ONLY.fullmatch(gap) or not _SENTENCE_BREAK.search(gap):
+            return True
+    return False
+
+
+# ------------------------------------------------------------------------------------------------
+# EMAIL
+# ------------------------------------------------------------------------------------------------
+_EMAIL_RE = re.compile(
+    r"(?<![\w.%+-])"
+    r"[^\W_](?:[\w%+-]|\.(?=[\w%+-]))*"  # local part: no leading, trailing or double dot
+    r"@"
+    r"(?:[^\W_](?:[\w-]*[^\W_])?\.)+"  # domain labels
+    r"[^\W\d_]{2,24}(?![\w-])"  # TLD
+)
+
+
+def _find_emails(text: str) -> list[Span]:
+    if "@" not in text:
+        return []
+    return [Span(m.start(), m.end(), "EMAIL") for m in _EMAIL_RE.finditer(text)]
+
+
+email_lf = SpanLF("pii_email", _find_emails, labels=("EMAIL",))
+"""EMAIL spans: ``local@domain.tld``, also inside ``<...>``, ``(...)`` and before punctuation."""
+
+
+# ------------------------------------------------------------------------------------------------
+# URL
+# ------------------------------------------------------------------------------------------------
+_URL_HINT = re.compile(r"/|www\.", re.IGNORECASE)
+_URL_RE = re.compile(
+    r"(?<![\w@./-])"
+    r"(?:"
+    r"(?P<pre>https?://|www\.)[^\s<>\"'`{}|\\^]+"
+    r"|"
+    r"(?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\d_]{2,24}/[^\s<>\"'`{}|\\^]*"  # bare domain with a path
+    r")",
+    re.IGNORECASE,
+)
+_URL_TRAILING = frozenset(".,;:!?'\"*")
+
+
+def _trim_url(start: int, url: str) -> int:
+    """The end offset of ``url`` without trailing punctuation or unbalanced closing brackets."""
+    end = len(url)
+    opened = {")": url.count("("), "]": url.count("[")}
+    closed = {")": url.count(")"), "]": url.count("]")}
+    while end:
+        c = url[end - 1]
+        if c in _URL_TRAILING:
+            end -= 1
+        elif c in closed and closed[c] > opened[c]:
+            closed[c] -= 1
+            end -= 1
+        else:
+            break
+    return start + end
+
+
+def _find_urls(text: str) -> list[Span]:
+    if not _URL_HINT.search(text):
+        return []
+    out = []
+    for m in _URL_RE.finditer(text):
+        end = _trim_url(m.start(), m.group())
+        prefix = len(m.group("pre") or "")
+        if end - m.start() > prefix + 1:  # something after "http://" or "www."
+            out.append(Span(m.start(), end, "URL"))
+    return out
+
+
+url_lf = SpanLF("pii_url", _find_urls, labels=("URL",))
+"""URL spans: ``http(s)://...``, ``www....`` and bare domains followed by a path."""
+
+
+# ------------------------------------------------------------------------------------------------
+# IP_ADDRESS
+# ------------------------------------------------------------------------------------------------
+_IPV4_RE = re.compile(r"\d(?<![\w.]\d)\d{0,2}\.(?:\d{1,3}\.){2}\d{1,3}(?!\w|\.\d)")
+_IPV6_RE = re.compile(r"(?<![\w:.])[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:.]*")
+
+
+def _find_ips(text: str) -> list[Span]:
+    out: list[Span] = []
+    if ":" in text:
+        for m in _IPV6_RE.finditer(text):
+            cand = m.group()
+            if cand.count(":") < 2 or _next_is_word(text, m.end()):
+                continue
+            for c in (cand, cand.rstrip(".")):
+                if len(c) <= 45 and any(ch not in ":." for ch in c):
+                    try:
+                        ipaddress.IPv6Address(c)
+                    except ValueError:
+                        continue
+                    out.append(Span(m.start(), m.start() + len(c), "IP_ADDRESS"))
+                    break
+    if "." in text:
+        v6 = list(out)
+        for m in _IPV4_RE.finditer(text):
+            try:
+                ipaddress.IPv4Address(m.group())
+            except ValueError:
+                continue
+            if not any(s.start <= m.start() and m.end() <= s.end for s in v6):
+                out.append(Span(m.start(), m.end(), "IP_ADDRESS"))
+    return out
+
+
+ip_address_lf = SpanLF("pii_ip_address", _find_ips, labels=("IP_ADDRESS",))
+"""IP_ADDRESS spans: IPv4 (octets 0-255, no leading zeros) and IPv6 (validated by ipaddress)."""
+
+
+# ------------------------------------------------------------------------------------------------
+# PHONE
+# ------------------------------------------------------------------------------------------------
+# Clusters of 7-24 digits joined by at most 3 spaces/brackets/dots/dashes/slashes (not newlines);
+# the matcher runs on a small window around each cluster, so its cost stays proportional to the
+# number of clusters, and its cap of 65535 tries never cuts a long text short. Longer runs of
+# numbers (tables, lists of card numbers) are not searched.
+_PHONE_CANDIDATE = re.compile(r"\d(?:[ \t().\-/\u2010-\u2015]{0,3}\d){6,}")
+_PHONE_MAX_DIGITS = 24
+_PHONE_BEFORE, _PHONE_AFTER = 8, 24  # context: "+", "(", "tel:" / " ext. 1234"
+_NON_DIGITS = re.compile(r"\D+")
+_CURRENCY_BEFORE = re.compile(r"[$€£¥₹]\s?$")
+
+
+def _find_phones(text: str, *, region: str, leniency: str) -> list[Span]:
+    level = getattr(phonenumbers.Leniency, leniency)
+    found: set[Span] = set()
+    for m in _PHONE_CANDIDATE.finditer(text):
+        if len(_NON_DIGITS.sub("", m.group())) > _PHONE_MAX_DIGITS or _DATE_RE.fullmatch(m.group()):
+            continue  # a long run of numbers, or a date such as 03/04/1985 (never a phone)
+        lo, hi = max(0, m.start() - _PHONE_BEFORE), min(len(text), m.end() + _PHONE_AFTER)
+        for match in phonenumbers.PhoneNumberMatcher(text[lo:hi], region, leniency=level):
+            start, end = lo + match.start, lo + match.end
+            if not _CURRENCY_BEFORE.search(text, max(0, start - 2), start):
+                found.add(Span(start, end, "PHONE"))
+    return sorted(found)
+
+
+def phone_lf(*, region: str = "US", leniency: str = "VALID", name: str | None = None) -> SpanLF:
+    """A PHONE detector built on :class:`phonenumbers.PhoneNumberMatcher`.
+
+    Parameters
+    ----------
+    region : str
+        The region (ISO 3166-1 alpha-2) that numbers without a ``+`` country code are read in.
+    leniency : str
+        A :class:`phonenumbers.Leniency` name: POSSIBLE, VALID, STRICT_GROUPING, EXACT_GROUPING.
+    name : str, optional
+        Defaults to ``"pii_phone"`` for region US with leniency VALID, else
+        ``"pii_phone_<region>_<leniency>"`` (lower case).
+
+    Examples
+    --------
+    >>> uk = phone_lf(region="GB")
+    >>> text = "ring 020 7946 0958"
+    >>> [s.slice(text) for s in uk(text)], uk.name
+    (['020 7946 0958'], 'pii_phone_gb_valid')
+    """
+    region = str(region).upper()
+    lf_name = name or ("pii_phone" if (region, leniency) == ("US", "VALID")
+                       else f"pii_phone_{region.lower()}_{str(leniency).lower()}")
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise LFError(f"unknown phone region {region!r}", lf=lf_name,
+                      hint="use an ISO 3166-1 alpha-2 code such as US, GB, DE, FR, IN")
+    if not isinstance(getattr(phonenumbers.Leniency, str(leniency), None), int):
+        raise LFError(f"unknown leniency {leniency!r}", lf=lf_name,
+                      hint="use one of: POSSIBLE, VALID, STRICT_GROUPING, EXACT_GROUPING")
+    return SpanLF(lf_name, _find_phones, resources={"region": region, "leniency": leniency},
+                  labels=("PHONE",))
+
+
+phone_default_lf = phone_lf()
+"""PHONE spans with the default region US and leniency VALID (``pii_phone``)."""
+
+
+# ------------------------------------------------------------------------------------------------
+# CREDIT_CARD
+# ------------------------------------------------------------------------------------------------
+_CARD_RUN = re.compile(r"\d(?<![\w.,$€£¥-]\d)(?:[ -]?\d){12,}")
+_DIGIT_GROUP = re.compile(r"\d+")
+
+
+def _card_issuer_ok(d: str) -> bool:
+    """Whether the digits ``d`` start with a known issuer prefix and have that issuer's length."""
+    n, p2, p3, p4, p6 = len(d), int(d[:2]), int(d[:3]), int(d[:4]), int(d[:6])
+    if d[0] == "4":  # Visa
+        return n in (13, 16, 19)
+    if 51 <= p2 <= 55 or 2221 <= p4 <= 2720:  # Mastercard
+        return n == 16
+    if p2 in (34, 37):  # American Express
+        return n == 15
+    if p4 == 6011 or 644 <= p3 <= 649 or p2 == 65 or 622126 <= p6 <= 622925:  # Discover
+        return 16 <= n <= 19
+    if 3528 <= p4 <= 3589:  # JCB
+        return 16 <= n <= 19
+    if 300 <= p3 <= 305 or p2 in (36, 38, 39):  # Diners Club
+        return 14 <= n <= 19
+    if p2 == 62:  # UnionPay
+        return 16 <= n <= 19
+    if 2200 <= p4 <= 2204:  # Mir
+        return n == 16
+    if p2 in (50, 56, 57, 58, 63, 67):  # Maestro
+        return 13 <= n <= 19
+    return False
+
+
+def _find_cards(text: str) -> list[Span]:
+    out = []
+    for run in _CARD_RUN.finditer(text):
+        groups = list(_DIGIT_GROUP.finditer(text, run.start(), run.end()))
+        lengths = [g.end() - g.start() for g in groups]
+        i, n = 0, len(groups)
+        while i < n:
+            # candidate last groups: one group of 13-19 digits, or groups of 4, then 3-6 digits
+            # with one kind of separator, 13-19 digits in all ("4111 1111 1111 1111", "3782 822463
+            # 10005")
+            ends: list[int] = []
+            if 13 <= lengths[i] <= 19:
+                ends.append(i)
+            elif lengths[i] == 4:
+                total, sep, j = 4, None, i
+                while j + 1 < n and 3 <= lengths[j + 1] <= 6 and total + lengths[j + 1] <= 19:
+                    s = text[groups[j].end():groups[j + 1].start()]
+                    if sep is not None and s != sep:
+                        break
+                    sep, total, j = s, total + lengths[j + 1], j + 1
+                    if total >= 13:
+                        ends.append(j)
+            for j in reversed(ends):  # the longest valid card starting at group i
+                start, end = groups[i].start(), groups[j].end()
+                digits = "".join(g.group() for g in groups[i:j + 1])
+                if (_card_issuer_ok(digits) and _luhn.is_valid(digits)
+                        and not _next_is_word(text, end)):
+                    out.append(Span(start, end, "CREDIT_CARD"))
+                    i = j
+                    break
+            i += 1
+    return out
+
+
+credit_card_lf = SpanLF("pii_credit_card", _find_cards, labels=("CREDIT_CARD",))
+"""CREDIT_CARD spans: issuer prefix and length, Luhn checksum; spaces or dashes between groups."""
+
+
+# ------------------------------------------------------------------------------------------------
+# SSN
+# ------------------------------------------------------------------------------------------------
+_SSN_SEP = re.compile(r"\d(?<![\w-]\d)(?<!\d[ .]\d)\d\d([- ])\d\d\1\d{4}(?![\w-]|[ .]\d)")
+_SSN_BARE = re.compile(r"\d(?<![\w-]\d)\d{8}(?![\w-]|\.\d)")
+_SSN_CONTEXT = re.compile(
+    _keywords([r"ssn", r"ss\#", r"ss\s*no", r"social(?:\s+security)?(?:\s+(?:number|no|num|\#))?",
+               r"tax(?:payer)?\s+id", r"itin"]) + r"(?![a-zA-Z])"
+)
+
+
+def _find_ssns(text: str) -> list[Span]:
+    out = []
+    for m in _SSN_SEP.finditer(text):
+        if _ssn.is_valid(m.group().replace(m.group(1), "")):
+            out.append(Span(m.start(), m.end(), "SSN"))
+    for m in _SSN_BARE.finditer(text):
+        if _ssn.is_valid(m.group()) and _context_near(text, m.start(), m.end(), _SSN_CONTEXT,
+                                                      before=30, after=0):
+            out.append(Span(m.start(), m.end(), "SSN"))
+    return out
+
+
+ssn_lf = SpanLF("pii_ssn", _find_ssns, labels=("SSN",))
+"""SSN spans: ``ddd-dd-dddd`` / ``ddd dd dddd``, or 9 digits after an SSN context word."""
+
+
+# ------------------------------------------------------------------------------------------------
+# IBAN
+# ------------------------------------------------------------------------------------------------
+_IBAN_RE = re.compile(
+    r"(?<!\w)[A-Z]{2}\d{2}(?:[A-Z0-9]{11,30}|(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,4})?)(?![A-Za-z0-9])"
+)
+
+
+def _iban_mod97_ok(compact: str) -> bool:
+    """The ISO 7064 mod 97-10 check of an IBAN (a fast pre-check before python-stdnum's)."""
+    moved = compact[4:] + compact[:4]
+    return int("".join(str(int(c, 36)) for c in moved)) % 97 == 1
+
+
+def _find_ibans(text: str) -> list[Span]:
+    out = []
+    for m in _IBAN_RE.finditer(text):
+        cand = m.group()
+        while len(cand.replace(" ", "")) >= 15:
+            if _iban_mod97_ok(cand.replace(" ", "")) and _iban.is_valid(cand):
+                out.append(Span(m.start(), m.start() + len(cand), "IBAN"))
+                break
+            if " " not in cand:
+                break
+            cand = cand[:cand.rindex(" ")]  # a trailing word may have been taken as a group
+    return out
+
+
+iban_lf = SpanLF("pii_iban", _find_ibans, labels=("IBAN",))
+"""IBAN spans, compact or in groups of four, checked with python-stdnum (country, checksum)."""
+
+
+# ------------------------------------------------------------------------------------------------
+# dates: DATE_OF_BIRTH and "a date that is not a birth date"
+# ------------------------------------------------------------------------------------------------
+_MONTH_NAMES = {
+    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
+    "august": 8, "september": 9, "october": 10, "november": 11, "december": 12,
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9,
+    "oct": 10, "nov": 11, "dec": 12,
+}
+_MONTHS = "|".join(sorted(_MONTH_NAMES, key=len, reverse=True))
+_MONTH_START = _keywords(_MONTH_NAMES, not_after=r"[\w./-]")
+_DATE_RE = re.compile(
+    rf"""(?:
+      (?P<f>\d)(?<![\w./-]\d)(?:                                     # starts with a digit
+          (?P<iy>\d{{3}})(?P<isep>[-/.])(?P<im>\d{{1,2}})(?P=isep)(?P<id>\d{{1,2}})   # 1985-03-04
+        | (?P<na>\d?)(?P<nsep>[-/.])(?P<nb>\d{{1,2}})(?P=nsep)(?P<ny>\d{{4}}|\d{{2}}) # 03/04/1985
+        | (?P<d2>\d?)(?:st|nd|rd|th)?[ ]+(?:of[ ]+)?(?P<m2>(?i:{_MONTHS}))\.?   # 4th of March 1985
+          (?:,?[ ]+(?P<y2>\d{{4}}))?
+      )
+    | (?P<m1>{_MONTH_START})\.?[ ]+                                      # March 4, 1985
+      (?P<d1>\d{{1,2}})(?:st|nd|rd|th)?(?:,?[ ]+(?P<y1>\d{{4}}))?
+    )(?![\w/-]|\.\d)""",
+    re.VERBOSE,
+)
+_DOB_CONTEXT = re.compile(
+    r"(?i)\b(?:born|d\.?o\.?b|date\s+of\s+birth|birth\s*date|birth\s*day|b-?day|birth)(?![a-z])"
+)
+
+
+def _valid_date(y: int | None, m: int, d: int) -> bool:
+    if y is not None and not 1900 <= y <= 2100:
+        return False
+    try:
+        _dt.date(2000 if y is None else y, m, d)
+    except ValueError:
+        return False
+    return True
+
+
+def _date_ok(m: re.Match[str]) -> bool:
+    g = m.groupdict()
+    if g["iy"]:
+        return _valid_date(int(g["f"] + g["iy"]), int(g["im"]), int(g["id"]))
+    if g["nsep"]:
+        y = g["ny"]
+        if len(y) == 2 and g["nsep"] == ".":
+            return False  # "1.2.34" is more likely a version number
+        year = int(y) if len(y) == 4 else 2000 + int(y) % 100
+        a, b = int(g["f"] + g["na"]), int(g["nb"])
+        return _valid_date(year, a, b) or _valid_date(year, b, a)
+    month = _MONTH_NAMES[(g["m1"] or g["m2"]).lower()]
+    day = int(g["d1"] or g["f"] + g["d2"])
+    year = g["y1"] or g["y2"]
+    return _valid_date(int(year) if year else None, month, day)
+
+
+@functools.lru_cache(maxsize=32)
+def _dates(text: str) -> tuple[tuple[int, int, bool], ...]:
+    """Valid dates in ``text`` as ``(start, end, has_birth_context)`` (cached: two LFs use it)."""
+    return tuple(
+        (m.start(), m.end(),
+         _context_near(text, m.start(), m.end(), _DOB_CONTEXT, before=50, after=25))
+        for m in _DATE_RE.finditer(text) if _date_ok(m)
+    )
+
+
+def _find_dobs(text: str) -> list[Span]:
+    return [Span(s, e, "DATE_OF_BIRTH") for s, e, dob in _dates(text) if dob]
+
+
+def _find_other_dates(text: str) -> list[Span]:
+    return [Span(s, e, NOT_PII) for s, e, dob in _dates(text) if not dob]
+
+
+date_of_birth_lf = SpanLF("pii_date_of_birth", _find_dobs, labels=("DATE_OF_BIRTH",))
+"""DATE_OF_BIRTH spans: a date (``1985-03-04``, ``03/04/1985``, ``March 4, 1985``, ``4th of March
+1985``, ...) with "born", "DOB", "date of birth", "birthday" nearby in the same sentence."""
+
+date_not_dob_lf = SpanLF("not_pii_date", _find_other_dates, labels=(NOT_PII,))
+"""NOT_PII votes on dates without a birth context (order dates, delivery dates, ...)."""
+
+
+# ------------------------------------------------------------------------------------------------
+# ADDRESS
+# ------------------------------------------------------------------------------------------------
+_STREET_FULL = ("Street|Avenue|Road|Boulevard|Lane|Drive|Court|Place|Square|Terrace|Parkway|"
+                "Highway|Circle|Trail|Way|Alley|Crescent|Close|Plaza|Loop|Pike|Expressway|Freeway")
+_STREET_ABBR = "St|Ave|Av|Rd|Blvd|Ln|Dr|Ct|Pl|Sq|Ter|Pkwy|Hwy|Cir|Trl|Cres|Plz"
+_US_STATES = (
+    "AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|"
+    "NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|PR"
+)
+_ADDRESS_RE = re.compile(
+    rf"""(?<![\w$€£¥.,/:#-])
+    \d{{1,6}}[A-Za-z]?(?:-\d{{1,5}})?                              # house number: 12, 221B, 12-14
+    [ ]+(?:(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)\.?[ ]+)?  # pre-direction
+    (?:(?:[A-Z][\w'’-]*|\d{{1,3}}(?:st|nd|rd|th))\.?[ ]+){{1,4}}?  # street name: Main, 5th, St.
+    (?:(?:{_STREET_FULL})\b|(?:{_STREET_ABBR})\b\.?)               # suffix
+    (?:[ ]+(?:NE|NW|SE|SW|N|S|E|W)\b\.?)?                          # post-direction
+    (?:,?[ ]*(?:(?:Apt|Apartment|Suite|Ste|Unit|Fl|Floor|Rm|Room|Bldg)\.?[ ]*\#?|\#)[ ]?
+       [A-Za-z0-9-]{{1,6}}\b)?                                     # unit
+    (?:,[ ]*[A-Z][a-zA-Z]+(?:[ ][A-Z][a-zA-Z]+){{0,2}},?[ ]+(?:{_US_STATES})\b
+       (?:[ ]+\d{{5}}(?:-\d{{4}})?\b)?                             # , City, ST 12345
+     |,?[ ]+\d{{5}}(?:-\d{{4}})?(?![\w-]))?                        # or just a ZIP code
+    """,
+    re.VERBOSE,
+)
+
+
+def _find_addresses(text: str) -> list[Span]:
+    return [Span(m.start(), m.end(), "ADDRESS") for m in _ADDRESS_RE.finditer(text)]
+
+
+address_lf = SpanLF("pii_address", _find_addresses, labels=("ADDRESS",))
+"""ADDRESS spans: "221B Baker Street", "1600 Pennsylvania Ave NW, Washington, DC 20500", ..."""
+
+
+# ------------------------------------------------------------------------------------------------
+# ORDER_ID / ACCOUNT_ID
+# ------------------------------------------------------------------------------------------------
+_ORDER_CONTEXT = re.compile(
+    _keywords(["order", "ticket", "invoice", "case", "confirmation", "booking", "reservation",
+               "tracking", "transaction", "reference", "ref", "rma"])
+    + r"(?![a-zA-Z])(?:[ ]*(?i:number|num|no\.?|id|code|\#)(?![a-zA-Z]))?"
+)
+_ACCOUNT_CONTEXT = re.compile(
+    _keywords(["account", "acct", "a/c"])
+    + r"(?![a-zA-Z])(?:[ ]*(?i:number|num|no\.?|id|\#)(?![a-zA-Z]))?"
+    + "|" + _keywords(["customer", "member", "membership", "client", "user", "subscriber"])
+    + r"[ ]*(?i:number|num|no\.?|id|\#)(?![a-zA-Z])"
+)
+_TOKEN = re.compile(r"\S+")
+_ID_SHAPE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?")
+_HAS_DIGIT = re.compile(r"\d")
+_ID_STRIP = "#:;,.!?()[]{}\"'<>"
+_ID_MAX_TOKENS, _ID_MAX_CHARS = 4, 60
+
+
+def _find_ids(text: str, *, context: re.Pattern[str], label: str) -> list[Span]:
+    out = []
+    pos = 0
+    for ctx in context.finditer(text):
+        if ctx.start() < pos:
+            continue
+        tokens = _TOKEN.finditer(text, ctx.end(), min(len(text), ctx.end() + _ID_MAX_CHARS))
+        for k, tok in enumerate(tokens):
+            if k >= _ID_MAX_TOKENS:
+                break
+            raw = tok.group()
+            core = raw.strip(_ID_STRIP)
+            if core:
+                start = tok.start() + raw.index(core)
+                end = start + len(core)
+                if (len(core) >= 5 and _ID_SHAPE.fullmatch(core) and _HAS_DIGIT.search(core)
+                        and not _DATE_RE.fullmatch(core) and not _next_is_word(text, end)):
+                    out.append(Span(start, end, label))
+                    pos = end
+                    break
+            if raw[-1] in ".!?;":  # the sentence ended before an id showed up
+                break
+    return out
+
+
+order_id_lf = SpanLF("pii_order_id", _find_ids,
+                     resources={"context": _ORDER_CONTEXT, "label": "ORDER_ID"},
+                     labels=("ORDER_ID",))
+"""ORDER_ID spans: an id-shaped token shortly after "order", "order #", "ticket", "invoice",
+"case", "confirmation", "booking", "reservation", "tracking", "transaction", "reference", "RMA"."""
+
+account_id_lf = SpanLF("pii_account_id", _find_ids,
+                       resources={"context": _ACCOUNT_CONTEXT, "label": "ACCOUNT_ID"},
+                       labels=("ACCOUNT_ID",))
+"""ACCOUNT_ID spans: an id-shaped token shortly after "account", "acct", "customer id",
+"member number", "client id", "user id", ..."""
+
+
+# ------------------------------------------------------------------------------------------------
+# context LFs voting NOT_PII
+# ------------------------------------------------------------------------------------------------
+_AMOUNT = r"\d*(?:[,.]\d{3})*(?:[.,]\d{1,2})?"  # after a first digit: 1,234.56 / 12,99
+_PRICE_RE = re.compile(
+    rf"[$€£¥₹][ ]?\d{_AMOUNT}(?!\d)"  # $12.99
+    rf"|(?=[UEGCAI])(?<!\w)(?:US\$|USD|EUR|GBP|CAD|AUD|INR|CHF)[ ]?\d{_AMOUNT}(?!\d)"  # USD 12
+    rf"|\d(?<![\w.,]\d){_AMOUNT}[ ]?(?:USD|EUR|GBP|CAD|AUD|INR|CHF|[Dd]ollars?|[Ee]uros?|[Bb]ucks"
+    r"|[Cc]ents?|[Pp]ounds?|[Rr]upees?)(?!\w)"  # 12 USD, 20 dollars
+)
+_QUANTITY_RE = re.compile(
+    r"\d(?<![\w.,]\d)\d*(?:[.,]\d+)?[ ]?(?:[xX]|[Ii]tems?|pcs|[Pp]ieces?|[Uu]nits?|[Pp]acks?|boxes"
+    r"|bottles|kg|g|lbs?|oz|ml|cm|mm|km|inch(?:es)?|ft|feet|%|percent|[GMTK]B|hours?|hrs?"
+    r"|minutes?|mins?|seconds?|secs?|days?|weeks?|months?|years?|yrs?|times|people|persons"
+    r"|stars?|pairs?)(?!\w)"  # 3 items, 2x, 500 GB
+    r"|x(?<!\wx)\d{1,3}(?!\w)"  # x2
+)
+_PRODUCT_RE = re.compile(
+    _keywords(["iPhone", "iPad", "Galaxy", "Pixel", "PlayStation", "PS", "Xbox", "Kindle", "Surface",
+               "ThinkPad", "Ryzen", "RTX", "GTX", "Windows", "Android", "iOS", "macOS", "Series",
+               "Gen", "Generation", "size", "model", "version", r"ver\.", "mk"])
+    + r"[ ]?[A-Z]?\d+(?:\.\d+)*[A-Za-z]?(?:[ ](?:Pro|Max|Plus|Ultra|Mini|mini|Lite|XL|SE))*(?!\w)"
+    r"|[vV](?<!\w[vV])\d+(?:\.\d+)*(?!\w)"  # v2, v1.2.3
+)
+
+
+def _find_not_pii(text: str, *, pattern: re.Pattern[str]) -> list[Span]:
+    return [Span(m.start(), m.end(), NOT_PII) for m in pattern.finditer(text)]
+
+
+price_lf = SpanLF("not_pii_price", _find_not_pii, resources={"pattern": _PRICE_RE},
+                  labels=(NOT_PII,))
+"""NOT_PII votes on amounts of money: "$1,234.56", "€ 12", "12 USD", "20 dollars"."""
+
+quantity_lf = SpanLF("not_pii_quantity", _find_not_pii, resources={"pattern": _QUANTITY_RE},
+                     labels=(NOT_PII,))
+"""NOT_PII votes on quantities and measures: "3 items", "2x", "x2", "500 GB", "12 months"."""
+
+product_lf = SpanLF("not_pii_product", _find_not_pii, resources={"pattern": _PRODUCT_RE},
+                    labels=(NOT_PII,))
+"""NOT_PII votes on product and model names with numbers: "iPhone 13 Pro", "size 10", "v2.1"."""
+
+
+# ------------------------------------------------------------------------------------------------
+# registries
+# ------------------------------------------------------------------------------------------------
+PII_DETECTORS: tuple[SpanLF, ...] = (
+    email_lf,
+    url_lf,
+    ip_address_lf,
+    phone_default_lf,
+    credit_card_lf,
+    ssn_lf,
+    iban_lf,
+    date_of_birth_lf,
+    address_lf,
+    order_id_lf,
+    account_id_lf,
+)
+"""The built-in regex/validator detectors that vote a PII label."""
+
+NOT_PII_DETECTORS: tuple[SpanLF, ...] = (price_lf, quantity_lf, date_not_dob_lf, product_lf)
+"""The built-in context LFs that vote :data:`~labelfns.spans.NOT_PII`."""
+
+BUILTIN_SPAN_LFS: tuple[SpanLF, ...] = PII_DETECTORS + NOT_PII_DETECTORS
+"""Every built-in regex span LF (the spaCy and name LFs live in :mod:`labelfns.ner`)."""
+
+
+def detect_all(text: str, detectors: Sequence[SpanLF] = PII_DETECTORS) -> dict[str, list[Span]]:
+    """Run span LFs on one text.
+
+    Parameters
+    ----------
+    text : str
+        The text.
+    detectors : sequence of SpanLF
+        LFs with unique names; default :data:`PII_DETECTORS`.
+
+    Returns
+    -------
+    dict
+        LF name -> its spans (possibly empty), in the order of ``detectors``.
+
+    Examples
+    --------
+    >>> detect_all("ip 10.0.0.1", [ip_address_lf])
+    {'pii_ip_address': [Span(start=3, end=11, label='IP_ADDRESS')]}
+    """
+    seen: dict[str, int] = {}
+    for i, lf in enumerate(detectors):
+        name = getattr(lf, "name", None)
+        if not isinstance(name, str) or not callable(lf):
+            raise LFError(f"detector number {i + 1} is not a span LF ({type(lf).__name__})",
+                          lf=repr(lf), hint="pass SpanLF objects (see labelfns.spans.span_lf)")
+        if name in seen:
+            raise LFError(f"the name is used by detectors number {seen[name] + 1} and {i + 1}",
+                          lf=name, hint="give every span LF a unique name")
+        seen[name] = i
+    return {lf.name: lf(text) for lf in detectors}

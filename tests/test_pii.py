@@ -1,0 +1,367 @@
+import random
+import time
+
+import pytest
+
+from labelfns.errors import LFError
+from labelfns.pii import (
+    BUILTIN_SPAN_LFS,
+    NOT_PII_DETECTORS,
+    PII_DETECTORS,
+    account_id_lf,
+    address_lf,
+    credit_card_lf,
+    date_not_dob_lf,
+    date_of_birth_lf,
+    detect_all,
+    email_lf,
+    iban_lf,
+    ip_address_lf,
+    order_id_lf,
+    phone_default_lf,
+    phone_lf,
+    price_lf,
+    product_lf,
+    quantity_lf,
+    ssn_lf,
+    url_lf,
+)
+from labelfns.spans import NOT_PII, Span, SpanLF
+
+
+def found(lf, text):
+    """The covered strings, checking that every span's label is the LF's one label."""
+    spans = lf(text)
+    assert all(s.label in lf.labels for s in spans)
+    return [text[s.start:s.end] for s in spans]
+
+
+# -- EMAIL ----------------------------------------------------------------------------------------
+def test_email_inside_brackets_exact_offsets():
+    text = "write to <a.b@c.co>, please"
+    assert email_lf(text) == [Span(10, 18, "EMAIL")]
+    assert text[10:18] == "a.b@c.co"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("(x@y.org).", ["x@y.org"]),
+    ("mailto:ann.lee+tag@mail.example.co.uk;", ["ann.lee+tag@mail.example.co.uk"]),
+    ("Ünïcode: josé@exämple.com!", ["josé@exämple.com"]),
+    ("a@b.io, c_d@e-f.com", ["a@b.io", "c_d@e-f.com"]),
+    ('"quoted@example.org"', ["quoted@example.org"]),
+])
+def test_email_true_positives(text, expected):
+    assert found(email_lf, text) == expected
+
+
+@pytest.mark.parametrize("text", ["foo@bar", "a@b.c", "@handle", "user@.com", "name..x@y.com",
+                                  "no at sign here", ""])
+def test_email_false_positives(text):
+    assert found(email_lf, text) == []
+
+
+# -- URL ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("text, expected", [
+    ("see https://example.com/a?b=1).", ["https://example.com/a?b=1"]),
+    ("(http://x.io/a_(b))", ["http://x.io/a_(b)"]),
+    ("visit www.foo.org, today", ["www.foo.org"]),
+    ("go to example.com/path/to.", ["example.com/path/to"]),
+    ("HTTPS://EXAMPLE.COM/X and http://a.b/c!", ["HTTPS://EXAMPLE.COM/X", "http://a.b/c"]),
+])
+def test_url_true_positives_without_trailing_punctuation(text, expected):
+    assert found(url_lf, text) == expected
+
+
+@pytest.mark.parametrize("text", ["example.com", "e.g. this and/or that", "on 03/04/1985",
+                                  "mail a@b.com/x", "http://", "file.txt"])
+def test_url_false_positives(text):
+    assert found(url_lf, text) == []
+
+
+# -- IP_ADDRESS -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("text, expected", [
+    ("from 192.168.0.1, then", ["192.168.0.1"]),
+    ("host fe80::1 and 2001:db8::8a2e:370:7334.", ["fe80::1", "2001:db8::8a2e:370:7334"]),
+    ("mapped ::ffff:192.168.0.1 here", ["::ffff:192.168.0.1"]),
+    ("IP:10.0.0.255", ["10.0.0.255"]),
+])
+def test_ip_true_positives(text, expected):
+    assert found(ip_address_lf, text) == expected
+
+
+@pytest.mark.parametrize("text", ["256.1.1.1", "1.2.3.4.5", "at 10:30:45", "01.2.3.4",
+                                  "std::vector", "v1.2.3", "a:b"])
+def test_ip_false_positives(text):
+    assert found(ip_address_lf, text) == []
+
+
+# -- PHONE ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("text, expected", [
+    ("call (415) 555-2671 now", ["(415) 555-2671"]),
+    ("UK +44 20 7946 0958.", ["+44 20 7946 0958"]),
+    ("DE +49 30 901820", ["+49 30 901820"]),
+    ("FR +33 1 42 68 53 00", ["+33 1 42 68 53 00"]),
+    ("IN +91 98765 43210", ["+91 98765 43210"]),
+    ("US +1-212-555-0199 or 212.555.0100", ["+1-212-555-0199", "212.555.0100"]),
+    ("lines:\n415-555-2671\n415-555-2672", ["415-555-2671", "415-555-2672"]),
+])
+def test_phone_true_positives(text, expected):
+    assert found(phone_default_lf, text) == expected
+
+
+@pytest.mark.parametrize("text", ["price $1234.56", "paid $4155552671", "4111 1111 1111 1111",
+                                  "on 2023-10-12", "born 03/04/1985", "SSN 123-45-6789",
+                                  "ip 192.168.0.1", "order 12345", "020 7946 0958"])
+def test_phone_false_positives(text):
+    assert found(phone_default_lf, text) == []
+
+
+def test_phone_lf_other_default_region():
+    uk = phone_lf(region="gb")
+    assert uk.name == "pii_phone_gb_valid"
+    assert found(uk, "ring 020 7946 0958") == ["020 7946 0958"]
+
+
+def test_phone_lf_rejects_unknown_region_and_leniency():
+    with pytest.raises(LFError, match="unknown phone region 'ZZ'"):
+        phone_lf(region="ZZ")
+    with pytest.raises(LFError, match="unknown leniency"):
+        phone_lf(leniency="SOMETIMES")
+
+
+# -- CREDIT_CARD ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("text, expected", [
+    ("card 4111 1111 1111 1111.", ["4111 1111 1111 1111"]),
+    ("card 4111-1111-1111-1111", ["4111-1111-1111-1111"]),
+    ("card 4111111111111111", ["4111111111111111"]),
+    ("amex 378282246310005 / 3782 822463 10005", ["378282246310005", "3782 822463 10005"]),
+    ("discover 6011111111111117", ["6011111111111117"]),
+    ("mc 5555555555554444 and 2223003122003222", ["5555555555554444", "2223003122003222"]),
+    ("5555 5555 5555 4444 2024", ["5555 5555 5555 4444"]),
+])
+def test_credit_card_true_positives(text, expected):
+    assert found(credit_card_lf, text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "4111 1111 1111 1112",  # Luhn fails
+    "1234567812345670",  # Luhn passes, no issuer starts with 1
+    "4111 1111-1111 1111",  # mixed separators
+    "4111111111111111abc",
+    "x4111111111111111",
+    "3782822463100005",  # Amex prefix with 16 digits
+    "1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6",
+])
+def test_credit_card_false_positives(text):
+    assert found(credit_card_lf, text) == []
+
+
+# -- SSN ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("text, expected", [
+    ("SSN 123-45-6789.", ["123-45-6789"]),
+    ("it is 123 45 6789", ["123 45 6789"]),
+    ("SSN: 123456789", ["123456789"]),
+    ("my social security number is 123456789", ["123456789"]),
+])
+def test_ssn_true_positives(text, expected):
+    assert found(ssn_lf, text) == expected
+
+
+@pytest.mark.parametrize("text", ["000-12-3456", "666-12-3456", "900-12-3456", "123-00-6789",
+                                  "123-45-0000", "id 123456789", "123-45-67890", "123-45 6789",
+                                  "078-05-1120"])
+def test_ssn_false_positives(text):
+    assert found(ssn_lf, text) == []
+
+
+def test_ssn_bare_digits_need_context_in_the_same_sentence():
+    assert found(ssn_lf, "My SSN is below. Order 123456789 shipped") == []
+
+
+# -- IBAN -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("text, expected", [
+    ("IBAN DE89 3704 0044 0532 0130 00, thanks", ["DE89 3704 0044 0532 0130 00"]),
+    ("GB82WEST12345698765432", ["GB82WEST12345698765432"]),
+    ("to GB82 WEST 1234 5698 7654 32.", ["GB82 WEST 1234 5698 7654 32"]),
+    ("FR14 2004 1010 0505 0001 3M02 606", ["FR14 2004 1010 0505 0001 3M02 606"]),
+    ("BE71 0961 2345 6769 THEN", ["BE71 0961 2345 6769"]),  # a trailing word is not a group
+])
+def test_iban_true_positives(text, expected):
+    assert found(iban_lf, text) == expected
+
+
+@pytest.mark.parametrize("text", ["DE88 3704 0044 0532 0130 00", "XX89 3704 0044 0532 0130 00",
+                                  "DE89 3704", "de89370400440532013000"])
+def test_iban_false_positives(text):
+    assert found(iban_lf, text) == []
+
+
+# -- dates ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("text, expected", [
+    ("I was born on March 3, 1985.", ["March 3, 1985"]),
+    ("DOB: 03/04/1985", ["03/04/1985"]),
+    ("date of birth 1985-03-04", ["1985-03-04"]),
+    ("My birthday is 4th of July 1990", ["4th of July 1990"]),
+    ("1985-03-04 (DOB)", ["1985-03-04"]),
+    ("D.O.B. 12.05.1990", ["12.05.1990"]),
+    ("birthday: March 3rd", ["March 3rd"]),
+    ("Date of birth:\n 5 Jan 1970", ["5 Jan 1970"]),
+])
+def test_date_of_birth_true_positives(text, expected):
+    assert found(date_of_birth_lf, text) == expected
+    assert found(date_not_dob_lf, text) == []
+
+
+@pytest.mark.parametrize("text, other_dates", [
+    ("Delivered on 2023-10-12", ["2023-10-12"]),
+    ("I was born in Ohio. The order shipped 03/04/2023.", ["03/04/2023"]),
+    ("born on 13/13/1985", []),
+    ("born 1.2.34", []),
+    ("version 1.2.3.4", []),
+])
+def test_date_of_birth_false_positives(text, other_dates):
+    assert found(date_of_birth_lf, text) == []
+    assert found(date_not_dob_lf, text) == other_dates
+
+
+# -- ADDRESS --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("text, expected", [
+    ("I live at 221B Baker Street, London", ["221B Baker Street"]),
+    ("send to 1600 Pennsylvania Ave NW, Washington, DC 20500.",
+     ["1600 Pennsylvania Ave NW, Washington, DC 20500"]),
+    ("42 Main St. Apt 4B, Springfield, IL 62704 is mine", ["42 Main St. Apt 4B, Springfield, IL 62704"]),
+    ("at 350 5th Avenue", ["350 5th Avenue"]),
+    ("12 North Oak Road 90210", ["12 North Oak Road 90210"]),
+])
+def test_address_true_positives(text, expected):
+    assert found(address_lf, text) == expected
+
+
+@pytest.mark.parametrize("text", ["I bought 3 items", "we drove 300 miles down the road",
+                                  "costs $12 Main St", "page 12 Street Fighter", "123 main street"])
+def test_address_false_positives(text):
+    assert found(address_lf, text) == []
+
+
+# -- ORDER_ID / ACCOUNT_ID ------------------------------------------------------------------------
+@pytest.mark.parametrize("text, expected", [
+    ("My order number is ABC-12345.", ["ABC-12345"]),
+    ("order #98765, thanks", ["98765"]),
+    ("Order#98765", ["98765"]),
+    ("invoice INV-2023-0042", ["INV-2023-0042"]),
+    ("case: 55512", ["55512"]),
+    ("Ticket No. TK99812 is open", ["TK99812"]),
+])
+def test_order_id_true_positives(text, expected):
+    assert found(order_id_lf, text) == expected
+    assert found(account_id_lf, text) == []
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("account no. 9981-XZ22", ["9981-XZ22"]),
+    ("acct: 00123456", ["00123456"]),
+    ("customer id C-778812", ["C-778812"]),
+    ("User ID u-88123", ["u-88123"]),
+])
+def test_account_id_true_positives(text, expected):
+    assert found(account_id_lf, text) == expected
+    assert found(order_id_lf, text) == []
+
+
+@pytest.mark.parametrize("text", ["order 12", "order ABCDE", "ticket 2023-10-12",
+                                  "my account was charged $59.99", "in case you need 2 items",
+                                  "reorder 123456", "user 12345", "order. 12345 was it"])
+def test_order_and_account_id_false_positives(text):
+    assert found(order_id_lf, text) == []
+    assert found(account_id_lf, text) == []
+
+
+# -- context LFs (NOT_PII) ------------------------------------------------------------------------
+@pytest.mark.parametrize("lf, text, expected", [
+    (price_lf, "It cost $12.99, or $1,234.56 or € 5", ["$12.99", "$1,234.56", "€ 5"]),
+    (price_lf, "12 USD, USD 12 and 20 dollars", ["12 USD", "USD 12", "20 dollars"]),
+    (quantity_lf, "3 items, 2x, x2, 500 GB, 12 months, 50%",
+     ["3 items", "2x", "x2", "500 GB", "12 months", "50%"]),
+    (product_lf, "iPhone 13 Pro, size 10, v2.1, Galaxy S21, model X200",
+     ["iPhone 13 Pro", "size 10", "v2.1", "Galaxy S21", "model X200"]),
+])
+def test_not_pii_context_lfs(lf, text, expected):
+    assert found(lf, text) == expected
+    assert all(s.label == NOT_PII for s in lf(text))
+
+
+def test_price_is_not_phone_but_votes_not_pii():
+    text = "The total was $1234.56 today"
+    out = detect_all(text, BUILTIN_SPAN_LFS)
+    assert out["pii_phone"] == []
+    assert out["not_pii_price"] == [Span(14, 22, NOT_PII)]
+
+
+# -- registries, detect_all -------------------------------------------------------------------------
+def test_registries_hold_unique_span_lfs():
+    names = [lf.name for lf in BUILTIN_SPAN_LFS]
+    assert len(names) == len(set(names)) == len(PII_DETECTORS) + len(NOT_PII_DETECTORS)
+    assert all(isinstance(lf, SpanLF) for lf in BUILTIN_SPAN_LFS)
+    assert all(NOT_PII not in lf.labels for lf in PII_DETECTORS)
+    assert all(lf.labels == (NOT_PII,) for lf in NOT_PII_DETECTORS)
+
+
+def test_detect_all_returns_every_detector_in_order():
+    text = "Mail <ann@example.com>, card 4111 1111 1111 1111."
+    out = detect_all(text)
+    assert list(out) == [lf.name for lf in PII_DETECTORS]
+    assert out["pii_email"] == [Span(6, 21, "EMAIL")]
+    assert [s.slice(text) for s in out["pii_credit_card"]] == ["4111 1111 1111 1111"]
+    assert out["pii_phone"] == []
+
+
+def test_detect_all_rejects_duplicate_names_and_non_lfs():
+    with pytest.raises(LFError, match="'pii_email'.*detectors number 1 and 2"):
+        detect_all("x", [email_lf, email_lf])
+    with pytest.raises(LFError, match="not a span LF"):
+        detect_all("x", [email_lf, "url"])
+
+
+def test_all_detectors_handle_empty_and_non_ascii_text():
+    for text in ["", " ", "日本語のテキストです。電話はありません。", "Ünïcödé ✓ — “quotes” 😀"]:
+        out = detect_all(text, BUILTIN_SPAN_LFS)
+        assert all(spans == [] for spans in out.values()), out
+
+
+# -- speed on large and adversarial texts -----------------------------------------------------------
+def _mixed_text(n_chars):
+    rng = random.Random(0)
+    words = ("the order was late and I want a refund please help me with my account thanks for "
+             "the quick reply we shipped it yesterday").split()
+    pii = ["john.doe@example.com", "(415) 555-2671", "4111 1111 1111 1111", "123-45-6789",
+           "DE89 3704 0044 0532 0130 00", "https://shop.example.com/o/123", "192.168.1.20",
+           "born on 03/04/1985", "221B Baker Street", "order #A12345", "$12.99", "3 items",
+           "josé@exämple.com", "日本語"]
+    parts, size = [], 0
+    while size < n_chars:
+        part = rng.choice(pii) if rng.random() < 0.02 else rng.choice(words)
+        parts.append(part)
+        size += len(part) + 1
+    return " ".join(parts)[:n_chars]
+
+
+@pytest.mark.slow
+def test_builtin_lfs_on_one_megabyte_text_are_fast():
+    text = _mixed_text(1_000_000)
+    start = time.perf_counter()
+    out = detect_all(text, BUILTIN_SPAN_LFS)
+    elapsed = time.perf_counter() - start
+    assert len(out["pii_email"]) > 100 and len(out["pii_phone"]) > 20
+    assert elapsed < 6.0, f"{elapsed:.1f}s for 1 MB"  # about 1 s on one idle core
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("unit", ["1", "1 ", "12-", "1.", "a.", "a@", "ab:", "a/", "ab.",
+                                  "order ", "DE89 3704 ", "12 Main Main Main Main "])
+def test_builtin_lfs_on_adversarial_megabyte_texts_do_not_backtrack(unit):
+    text = unit * (1_000_000 // len(unit))
+    start = time.perf_counter()
+    for lf in BUILTIN_SPAN_LFS:
+        lf(text)
+    elapsed = time.perf_counter() - start
+    assert elapsed < 6.0, f"{elapsed:.1f}s on {unit!r} * N"  # 0.3-2 s measured
