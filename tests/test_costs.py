@@ -6,9 +6,7 @@ import json
 import warnings
 
 import pytest
-import tiktoken
 
-from finetune import tokens
 from finetune.costs import (
     TokenPrices,
     break_even,
@@ -18,23 +16,6 @@ from finetune.costs import (
 )
 from finetune.validate import validate_records
 from labelfns.errors import ConfigError, DataError
-
-_REAL_GET_ENCODING = tiktoken.get_encoding
-
-
-@pytest.fixture(autouse=True)
-def offline(monkeypatch):
-    """No network in tests: only the bundled offline encoding can be loaded."""
-    def fake_get_encoding(name: str):
-        if not name.endswith("_offline"):
-            raise ConnectionError(f"no network in tests ({name})")
-        return _REAL_GET_ENCODING(name)
-
-    monkeypatch.setattr(tiktoken, "get_encoding", fake_get_encoding)
-    tokens.clear_encoding_cache()
-    yield
-    tokens.clear_encoding_cache()
-
 
 REQUIRED = ["gpt-4o-mini-2024-07-18", "gpt-4o-2024-08-06", "gpt-4.1-mini", "gpt-4.1-nano",
             "gpt-3.5-turbo-0125"]

@@ -19,13 +19,6 @@ from weak_supervision.registry import Registry
 KEY = DEFAULT_KEY
 
 
-@pytest.fixture(autouse=True)
-def _isolated_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-
-
 @pytest.fixture
 def fake() -> FakeOpenAI:
     with FakeOpenAI(api_key=KEY) as server:

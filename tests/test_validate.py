@@ -6,11 +6,9 @@ import json
 import warnings
 
 import pytest
-import tiktoken
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from finetune import tokens
 from finetune.validate import (
     ERROR_NAMES,
     WARNING_NAMES,
@@ -21,22 +19,9 @@ from finetune.validate import (
 )
 from labelfns.errors import DataError
 
-_REAL_GET_ENCODING = tiktoken.get_encoding
 MODEL = "gpt-3.5-turbo-0125"  # cl100k_base: counts are exact with the offline encoding
 
 
-@pytest.fixture(autouse=True)
-def offline(monkeypatch):
-    """No network in tests: only the bundled offline encoding can be loaded."""
-    def fake_get_encoding(name: str):
-        if not name.endswith("_offline"):
-            raise ConnectionError(f"no network in tests ({name})")
-        return _REAL_GET_ENCODING(name)
-
-    monkeypatch.setattr(tiktoken, "get_encoding", fake_get_encoding)
-    tokens.clear_encoding_cache()
-    yield
-    tokens.clear_encoding_cache()
 
 
 USER = {"role": "user", "content": "hello world"}
