@@ -1,0 +1,132 @@
+"""Evaluate a chat model (zero-shot or fine-tuned) on a project's labelled rows, and record it.
+
+The figures land in the project's run registry as a ``chat_eval`` run, beside the label model's and
+the local end model's, so a zero-shot baseline, a fine-tuned model and the end model can be
+compared side by side (``labelcycle history``).
+
+Example
+-------
+>>> from weak_supervision.project import init_project, load_project
+>>> import tempfile
+>>> project = load_project(init_project(tempfile.mkdtemp() + "/demo"))
+>>> frame, _ = evaluation_rows(project)
+>>> len(frame), "label" in frame.columns
+(60, True)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from finetune.chat_eval import ChatEvalResult, evaluate_chat_model
+from finetune.client import ClientFactory
+from finetune.templates import default_system_prompt
+from labelfns.errors import DataError
+from weak_supervision.io import read_table
+from weak_supervision.project import Project, ensure_workspace
+from weak_supervision.registry import Registry
+
+__all__ = ["evaluate_chat_on_project", "evaluation_rows", "prompts_for"]
+
+PromptKind = Literal["fine-tuned", "zero-shot"]
+
+
+def prompts_for(project: Project, kind: PromptKind) -> tuple[str, str]:
+    """(system prompt, user template) for a prompt kind.
+
+    ``fine-tuned`` is the short prompt the export trains with (``[export]``); ``zero-shot`` adds
+    the full list of classes and the instructions a model needs without fine-tuning.
+    """
+    export = project.config.export
+    labels = list(project.labels)
+    short = export.system_prompt or default_system_prompt(labels)
+    if kind == "fine-tuned":
+        return short, export.user_template
+    listing = "\n".join(f"- {name}" for name in labels)
+    long = (f"{short}\n\nThe classes are:\n{listing}\n\nAnswer with exactly one class name from the "
+            "list, spelled as in the list, and nothing else.")
+    return long, export.user_template
+
+
+def evaluation_rows(project: Project, data: str | Path | None = None,
+                    label_col: str | None = None) -> tuple[pd.DataFrame, str]:
+    """The rows to evaluate on, with their gold class name in a ``label`` column.
+
+    Without ``data``: the project's dev rows. With ``data``: a CSV/JSONL/Parquet file whose text
+    is built like the project's (``text_columns``) and whose gold labels are in ``label_col``
+    (default: the project's label column).
+    """
+    labels = project.labels
+    if data is None:
+        frame = project.data.loc[project.dev_mask].copy()
+        gold = project.y_dev[project.dev_mask]
+        if not len(frame):
+            raise DataError("the project has no dev set: pass --data FILE with labelled rows")
+        frame["label"] = [labels[i] for i in gold]
+        return frame.reset_index(drop=True), "dev"
+    path = Path(data)
+    column = label_col or project.config.data.label_column
+    if not column:
+        raise DataError(f"{path}: name the column holding the gold labels (--label-col)")
+    text_cols = list(project.config.data.text_columns)
+    frame = read_table(path, columns=[*text_cols, column], what="evaluation data")
+    frame["text"] = frame[text_cols].astype(str).agg("\n".join, axis=1) if len(text_cols) > 1 \
+        else frame[text_cols[0]].astype(str)
+    values = frame[column].astype(str).str.strip()
+    unknown = sorted(set(values) - set(labels))
+    if unknown:
+        row = int(np.flatnonzero(~values.isin(labels))[0]) + 1
+        raise DataError(f"{path}: row {row} has the label {unknown[0]!r}, not in the label set "
+                        f"({len(unknown)} unknown value(s)); valid labels: {', '.join(labels)}")
+    frame["label"] = values
+    return frame, str(path)
+
+
+def evaluate_chat_on_project(project: Project, *, model: str, data: str | Path | None = None,
+                             label_col: str | None = None, prompt: PromptKind = "fine-tuned",
+                             base_url: str | None = None, concurrency: int = 4,
+                             limit: int | None = None) -> tuple[ChatEvalResult, str]:
+    """Ask ``model`` to label the evaluation rows, score it, and record a ``chat_eval`` run.
+
+    Returns the result and the run id. Answers are cached in ``.labelcycle/chat_cache`` (the same
+    model and messages are never sent twice).
+    """
+    frame, source = evaluation_rows(project, data, label_col)
+    if limit is not None:
+        frame = frame.iloc[:limit]
+    system_prompt, user_template = prompts_for(project, prompt)
+    workspace = ensure_workspace(project)
+    registry = Registry(workspace / "registry.sqlite")
+    factory = ClientFactory(base_url=base_url)
+    run_id = registry.start_run("chat_eval", config_fingerprint=project.config.fingerprint, inputs={
+        "model": model, "prompt": prompt, "data": source, "n_rows": len(frame),
+        "base_url": _public_url(getattr(factory, "base_url", None))})
+    try:
+        result = evaluate_chat_model(frame, model=model, labels=project.labels,
+                                     client_factory=factory, system_prompt=system_prompt,
+                                     user_template=user_template,
+                                     cache_dir=workspace / "chat_cache", label_column="label",
+                                     concurrency=concurrency)
+    except BaseException as exc:
+        registry.finish_run(run_id, status="failed", figures={"error": f"{type(exc).__name__}: {exc}"})
+        raise
+    registry.finish_run(run_id, status="ok", figures=_figures(result))
+    return result, run_id
+
+
+def _figures(result: ChatEvalResult) -> dict[str, Any]:
+    doc = result.to_dict()
+    keep = ("model", "n", "accuracy", "macro_f1", "invalid_rate", "accuracy_valid", "n_invalid")
+    return {k: doc[k] for k in keep if k in doc}
+
+
+def _public_url(url: str | None) -> str | None:
+    """A base URL without credentials (``user:pass@`` is dropped)."""
+    if not url or "@" not in url:
+        return url
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('@', 1)[1]}"

@@ -1,0 +1,60 @@
+"""Chat-model evaluation of a project's dev rows, recorded in the registry."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from fake_openai import DEFAULT_KEY, FakeOpenAI
+from finetune.project_eval import evaluate_chat_on_project, evaluation_rows, prompts_for
+from labelfns.errors import DataError
+from weak_supervision.project import init_project, load_project
+from weak_supervision.registry import Registry
+
+
+@pytest.fixture
+def project(tmp_path):
+    return load_project(init_project(tmp_path / "demo"))
+
+
+def test_zero_shot_prompt_lists_every_class_and_fine_tuned_is_short(project):
+    long, template = prompts_for(project, "zero-shot")
+    short, _ = prompts_for(project, "fine-tuned")
+    assert all(f"- {name}" in long for name in project.labels)
+    assert len(short) < len(long) and template == "{text}"
+
+
+def test_evaluates_dev_rows_records_run_and_caches(project, monkeypatch):
+    frame, _ = evaluation_rows(project)
+    with FakeOpenAI() as server:
+        # the model answers the gold label (in upper case) except for one text: nonsense
+        for row in frame.itertuples():
+            server.chat_answers[row.text] = row.label.upper()
+        server.chat_answers[frame.text[0]] = "no idea"
+        n_bad = int((frame.text == frame.text[0]).sum())
+        monkeypatch.setenv("OPENAI_API_KEY", DEFAULT_KEY)
+        result, run_id = evaluate_chat_on_project(project, model="ft:demo", base_url=server.url)
+        n_calls = len([r for r in server.requests if r.path.endswith("/chat/completions")])
+        again, _ = evaluate_chat_on_project(project, model="ft:demo", base_url=server.url)
+        assert len([r for r in server.requests if r.path.endswith("/chat/completions")]) == n_calls
+    assert result.n == 60 and result.n_invalid == n_bad
+    assert result.accuracy == pytest.approx((60 - n_bad) / 60)
+    assert again.accuracy == result.accuracy
+    run = Registry(project.workspace / "registry.sqlite").get_run(run_id)
+    assert run.kind == "chat_eval" and run.status == "ok"
+    assert run.figures["accuracy"] == pytest.approx((60 - n_bad) / 60)
+    assert DEFAULT_KEY not in (project.workspace / "registry.sqlite").read_bytes().decode("latin-1")
+
+
+def test_data_file_with_unknown_label_names_row(project, tmp_path):
+    path = tmp_path / "eval.csv"
+    pd.DataFrame({"text": ["a", "b"], "label": ["billing", "bilingg"]}).to_csv(path, index=False)
+    with pytest.raises(DataError, match=r"row 2 has the label 'bilingg'"):
+        evaluation_rows(project, path)
+
+
+def test_data_file_without_label_column(project, tmp_path):
+    path = tmp_path / "eval.csv"
+    pd.DataFrame({"text": ["a"]}).to_csv(path, index=False)
+    with pytest.raises(DataError, match="label"):
+        evaluation_rows(project, path)
