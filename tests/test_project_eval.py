@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-
 from fake_openai import DEFAULT_KEY, FakeOpenAI
+
 from finetune.project_eval import evaluate_chat_on_project, evaluation_rows, prompts_for
 from labelfns.errors import DataError
 from weak_supervision.project import init_project, load_project
