@@ -315,7 +315,8 @@ def _match_field(texts: list[str], lfs: list[PatternLF]) -> np.ndarray:
                 literal_ids.setdefault(lit, len(literal_ids))
     if not literal_ids:
         return hit
-    automaton = ahocorasick_rs.BytesAhoCorasick([lit.encode("ascii") for lit in literal_ids])
+    automaton = ahocorasick_rs.BytesAhoCorasick(  # a DFA scans about 2x faster than the NFAs
+        [lit.encode("ascii") for lit in literal_ids], implementation=ahocorasick_rs.Implementation.DFA)
     big, starts = _fold_join(texts)
     matches = np.array(automaton.find_matches_as_indexes(big, overlapping=True),
                        dtype=np.int64).reshape(-1, 3)
