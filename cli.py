@@ -275,5 +275,596 @@ def _print_lf_table(frame: Any) -> None:
     _stdout_console().print(table)
 
 
+# -- labelcycle pii ------------------------------------------------------------------------------
+def _say(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def _warnings_to_stderr(caught: list[Any]) -> None:
+    for w in caught:
+        _say(f"warning: {w.message}")
+
+
+def scan_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    f = click.option("--label-model", "label_model", default="auto", show_default=True,
+                     type=click.Choice(["auto", "label_model", "majority"]),
+                     help="How token votes are combined (auto: the label model; majority vote "
+                          "when it cannot be fitted).")(f)
+    f = click.option("--phone-region", "phone_regions", multiple=True, default=("US",),
+                     show_default=True, help="Region of phone numbers without a country code "
+                                             "(repeat for several).")(f)
+    f = click.option("--no-ner", is_flag=True, help="Skip spaCy NER (regex and name rules only).")(f)
+    f = click.option("--lfs", "lf_files", multiple=True,
+                     type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                     help="A .py file of extra span LFs (@span_lf); repeat for several.")(f)
+    f = click.option("--id-col", "id_col", default=None,
+                     help="Column of row ids (default: the row index, from 0).")(f)
+    f = click.option("--text-col", "text_col", required=True, help="Column holding the text.")(f)
+    return f
+
+
+def _scan(file: Path, text_col: str, id_col: str | None, lf_files: tuple[Path, ...],
+          no_ner: bool, phone_regions: tuple[str, ...], label_model: str) -> Any:
+    import warnings
+
+    from weak_supervision.pii_pipeline import scan_file
+
+    _say(f"scanning {file} (column {text_col!r}){' without NER' if no_ner else ''}")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = scan_file(file, text_column=text_col, id_column=id_col, modules=list(lf_files),
+                           ner=not no_ner, phone_region=list(phone_regions), prefer=label_model,
+                           progress=lambda done, total: _say(f"  span LFs {done}/{total}"))
+    _warnings_to_stderr([w for w in caught if issubclass(w.category, UserWarning)])
+    return result
+
+
+def _print_span_counts(title: str, counts: dict[str, int], n_rows: int, rows_with_pii: int) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"{title}: {rows_with_pii:,} of {n_rows:,} rows hold PII",
+                  title_justify="left")
+    table.add_column("type")
+    table.add_column("spans", justify="right")
+    for label, n in sorted(counts.items(), key=lambda kv: -kv[1]):
+        table.add_row(label, f"{n:,}")
+    _stdout_console().print(table)
+
+
+@main.group(context_settings=CONTEXT_SETTINGS)
+def pii() -> None:
+    """Find, redact and score PII spans (names, emails, phones, cards, ids, ...).
+
+    Span LFs (built-in detectors, spaCy NER, your own @span_lf functions) vote on tokens; the
+    label model combines them into spans with a confidence. Every subcommand takes --json.
+
+    \b
+      labelcycle pii scan chats.csv --text-col text --out spans.jsonl
+      labelcycle pii redact chats.csv --text-col text --out redacted.csv --mapping map.jsonl
+      labelcycle pii eval spans.jsonl gold.jsonl
+      labelcycle pii label PROJECT     # the project's [pii] job
+    """
+
+
+@pii.command("scan", context_settings=CONTEXT_SETTINGS)
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@scan_options
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Output JSON Lines file: one line per input row.")
+@json_option
+@handle_errors
+def pii_scan(file: Path, text_col: str, id_col: str | None, lf_files: tuple[Path, ...],
+             no_ner: bool, phone_regions: tuple[str, ...], label_model: str, out: Path,
+             as_json: bool) -> None:
+    """Find PII spans in FILE (CSV, JSON Lines or Parquet).
+
+    Writes one JSON line per input row to --out: {"id": <id column or row index>, "spans":
+    [{"start", "end", "label", "confidence"}]}, character offsets, end exclusive.
+    """
+    from weak_supervision.pii_pipeline import write_spans_jsonl
+
+    result = _scan(file, text_col, id_col, lf_files, no_ner, phone_regions, label_model)
+    write_spans_jsonl(out, result.aggregation.documents)
+    _say(f"wrote {out}")
+    summary = result.to_dict()
+    if as_json:
+        echo_json({"file": str(file), "out": str(out), **summary})
+        return
+    _print_span_counts("PII spans", summary["spans_per_label"], summary["n_rows"],
+                       summary["rows_with_pii"])
+
+
+@pii.command("redact", context_settings=CONTEXT_SETTINGS)
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@scan_options
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Output table (.csv, .jsonl or .parquet): the input plus <text-col>_redacted.")
+@click.option("--mapping", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Side file (JSON Lines) for the replacement -> original values mapping.")
+@click.option("--surrogates", is_flag=True,
+              help="Realistic fake values (Faker, seeded) instead of [TYPE_n] placeholders.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the surrogates.")
+@json_option
+@handle_errors
+def pii_redact(file: Path, text_col: str, id_col: str | None, lf_files: tuple[Path, ...],
+               no_ner: bool, phone_regions: tuple[str, ...], label_model: str, out: Path,
+               mapping: Path | None, surrogates: bool, seed: int, as_json: bool) -> None:
+    """Redact PII in FILE's text column: each value becomes [PERSON_1], [EMAIL_1], ... (the same
+    value gets the same placeholder within a row), or a surrogate with --surrogates.
+
+    The mapping from replacements to original values goes only to the --mapping side file.
+    """
+    from weak_supervision.pii_pipeline import redact_scan, write_table
+    from weak_supervision.redaction import write_mapping
+
+    if out.resolve() == file.resolve() or (mapping is not None and mapping.resolve() in
+                                           (file.resolve(), out.resolve())):
+        raise click.ClickException("--out and --mapping must be new files, not the input file "
+                                   "(or each other)")
+    result = _scan(file, text_col, id_col, lf_files, no_ner, phone_regions, label_model)
+    frame, docs = redact_scan(result, text_column=text_col,
+                              mode="surrogate" if surrogates else "placeholder", seed=seed)
+    write_table(out, frame)
+    _say(f"wrote {out}")
+    if mapping is not None:
+        n = write_mapping(mapping, docs)
+        _say(f"wrote the mapping ({n:,} lines) to {mapping}; it holds the original PII")
+    counts: dict[str, int] = {}
+    for doc in docs:
+        for label, n in doc.counts().items():
+            counts[label] = counts.get(label, 0) + n
+    summary = result.to_dict()
+    if as_json:
+        echo_json({"file": str(file), "out": str(out), "mapping": str(mapping) if mapping else None,
+                   "column": f"{text_col}_redacted", "replacements": counts, **summary})
+        return
+    _print_span_counts("Replacements", counts, summary["n_rows"], summary["rows_with_pii"])
+
+
+@pii.command("eval", context_settings=CONTEXT_SETTINGS)
+@click.argument("pred", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("gold", type=click.Path(dir_okay=False, path_type=Path))
+@json_option
+@handle_errors
+def pii_eval(pred: Path, gold: Path, as_json: bool) -> None:
+    """Score predicted spans (PRED, as written by `pii scan`) against GOLD spans (JSON Lines
+    {"id", "text", "spans": [{"start", "end", "label"}]}): precision, recall, F1 and F2 per type
+    and overall (micro), with exact and with overlap matching."""
+    import warnings
+
+    from weak_supervision.span_metrics import evaluate_files
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        scores = evaluate_files(pred, gold)
+    _warnings_to_stderr(caught)
+    if as_json:
+        echo_json(scores.to_dict())
+        return
+    _print_span_scores(scores, f"{pred} vs {gold} ({scores.n_docs:,} documents)")
+
+
+def _print_span_scores(scores: Any, title: str) -> None:
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    table.add_column("type")
+    for mode in ("exact", "overlap"):
+        for col in ("P", "R", "F1", "F2"):
+            table.add_column(f"{mode} {col}", justify="right")
+    table.add_column("gold", justify="right")
+    rows = [r.label for r in scores.exact.per_type] + ["ALL"]
+    for label in rows:
+        e, o = scores.exact[label], scores.overlap[label]
+        cells = [f"{getattr(m, k):.3f}" for m in (e, o) for k in ("precision", "recall", "f1", "f2")]
+        table.add_row("ALL (micro)" if label == "ALL" else label, *cells, f"{e.support:,}")
+    _stdout_console().print(table)
+
+
+@pii.command("label", context_settings=CONTEXT_SETTINGS)
+@project_argument
+@click.option("--no-cache", is_flag=True, help="Re-run every span LF (ignore the span cache).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the spans (JSON Lines) to this file.")
+@json_option
+@handle_errors
+def pii_label(project: Path, no_cache: bool, out: Path | None, as_json: bool) -> None:
+    """Run the project's PII job ([pii] section or task = "pii"): find spans, score them against
+    the gold spans, redact, and record the run.
+
+    Writes .labelcycle/runs/<run>/spans.jsonl, redacted.jsonl, redaction_map.jsonl (the side
+    file with the original values) and summary.json.
+    """
+    from weak_supervision.config import ensure_data, load_config
+    from weak_supervision.pii_pipeline import pii_label_project
+
+    generated = ensure_data(load_config(project))
+    if generated is not None:
+        _say(f"generated the data file {generated}")
+    proj = _load(project)
+    with progress_bar(not as_json) as (progress, stage):
+        run = pii_label_project(proj, use_cache=not no_cache, progress=progress,
+                                stage=lambda msg: (stage(msg), _say(msg)), out=out)
+    for message in run.warnings:
+        _say(f"warning: {message}")
+    if as_json:
+        echo_json(run.to_dict())
+        return
+    f = run.figures
+    _print_span_counts(f"{proj.name}: PII spans", f["spans_per_label"], f["n_rows"],
+                       f["rows_with_pii"])
+    _stdout_console().print(f"Token labels from: {run.aggregation.choice.chosen} "
+                            f"({run.aggregation.choice.reason})", highlight=False)
+    if run.scores is not None:
+        rows = "held-out gold rows" if f.get("eval_rows") == "held_out" else "gold rows (also dev)"
+        _print_span_scores(run.scores, f"Scores on {f['n_eval']:,} {rows}")
+    _stdout_console().print(f"Wrote {run.paths['spans']}, {run.paths['redacted'].name} and the "
+                            f"mapping side file {run.paths['mapping'].name}; run {run.run_id}",
+                            highlight=False)
+
+
+# -- export ---------------------------------------------------------------------------------------
+@main.command(context_settings=CONTEXT_SETTINGS)
+@project_argument
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for train.jsonl, validation.jsonl and sidecar.jsonl.")
+@click.option("--run", "run_id", default=None, help="The label run to export (default: the latest).")
+@click.option("--model", "-m", default="gpt-4o-mini-2024-07-18", show_default=True,
+              help="The model the files are checked for (token limits).")
+@click.option("--allow-pii", is_flag=True, help="Export even if a PII-free task's answers hold PII.")
+@json_option
+@handle_errors
+def export(project: Path, out_dir: Path, run_id: str | None, model: str, allow_pii: bool,
+           as_json: bool) -> None:
+    """Export the training labels as an OpenAI chat fine-tuning set (train/validation JSONL).
+
+    Prompts come from the project's [export] section. Filters (confidence threshold, per-class
+    caps, exact and near duplicates), a seeded stratified split and a leakage check run first;
+    the files are validated before they are published, and the dev rows are never exported.
+    """
+    from finetune.export import export_project
+
+    proj = _load(project)
+    result = export_project(proj, out_dir=out_dir, run_id=run_id, allow_pii=allow_pii, model=model)
+    if as_json:
+        echo_json(result.to_dict())
+        return
+    con = _stdout_console()
+    fig = result.figures()
+    con.print(f"Exported {fig['n_train']} training and {fig['n_validation']} validation examples "
+              f"from {fig['n_input']} rows to {out_dir}", highlight=False)
+    removed = {k: v for k, v in fig["filters"].items() if v}
+    if removed:
+        con.print("Removed: " + ", ".join(f"{k} {v}" for k, v in removed.items()), highlight=False)
+    for message in fig.get("warnings", []):
+        _stderr_console().print(f"[yellow]warning:[/] {message}", highlight=False)
+    con.print(f"Next: labelcycle finetune estimate {out_dir / 'train.jsonl'} --model {model}",
+              highlight=False)
+
+
+# -- fine-tuning ----------------------------------------------------------------------------------
+def base_url_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--base-url", envvar="OPENAI_BASE_URL", default=None,
+                        help="An OpenAI-compatible API root (default: $OPENAI_BASE_URL, else "
+                             "OpenAI's). The key comes from $OPENAI_API_KEY or "
+                             "~/.config/labelcycle/credentials.toml, never from the project.")(f)
+
+
+def model_option(required: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option("--model", "-m", required=required, default=None if required else
+                        "gpt-4o-mini-2024-07-18", show_default=not required,
+                        help="The model to fine-tune or evaluate.")
+
+
+@main.group(context_settings=CONTEXT_SETTINGS)
+def finetune() -> None:
+    """Check, price, run and evaluate fine-tuning jobs (OpenAI chat JSONL).
+
+    Works with any OpenAI-compatible endpoint (--base-url). Only submit, status, events,
+    checkpoints, cancel, watch and evaluate need an account; validate and estimate work offline.
+    """
+
+
+@finetune.command("validate", context_settings=CONTEXT_SETTINGS)
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@model_option(required=False)
+@json_option
+@handle_errors
+def finetune_validate(file: Path, model: str, as_json: bool) -> None:
+    """Check a chat fine-tuning file the way the API would, offline; exit 1 on any error.
+
+    Every problem is reported with its line number and error name (the names of OpenAI's
+    data-preparation cookbook, e.g. missing_content, unrecognized_role, and labelcycle's own,
+    e.g. invalid_json, too_many_tokens).
+    """
+    from finetune.validate import validate_file
+
+    report = validate_file(file, model=model)
+    if as_json:
+        echo_json(report.to_dict())
+    else:
+        _print_validation(file, report)
+    if not report.ok:
+        sys.exit(1)
+
+
+def _print_validation(file: Path, report: Any) -> None:
+    con = _stdout_console()
+    st = report.stats
+    con.print(f"[bold]{file}[/]: {st.n_examples} examples, {len(report.errors)} errors, "
+              f"{len(report.warnings)} warnings", highlight=False)
+    for p in [*report.errors, *report.warnings][:200]:
+        where = f"line {p.line}" if p.line is not None else "file"
+        kind = "error" if p in report.errors else "warning"
+        con.print(f"  {where}: {kind} {p.error}: {p.message}", highlight=False, markup=False)
+    if st.n_counted:
+        con.print(f"tokens per example: min {st.tokens_min}, mean {st.tokens_mean:.0f}, p95 "
+                  f"{st.tokens_p95:.0f}, max {st.tokens_max}; {st.n_over_limit} over the limit of "
+                  f"{st.token_limit}; {st.n_epochs} epochs by default, {st.billed_tokens:,} billed tokens"
+                  + (" (approximate)" if st.approximate else ""), highlight=False)
+    con.print("OK" if report.ok else "NOT OK: fix the errors above", highlight=False)
+
+
+@finetune.command("estimate", context_settings=CONTEXT_SETTINGS)
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@model_option(required=True)
+@click.option("--epochs", type=click.IntRange(min=1), default=None,
+              help="Epochs (default: OpenAI's rule from the example count).")
+@click.option("--zero-shot-prompt-tokens", type=click.FloatRange(min=0), default=None,
+              help="Prompt tokens per request of the zero-shot prompt, for the break-even.")
+@click.option("--prompt-tokens", "ft_prompt_tokens", type=click.FloatRange(min=0), default=None,
+              help="Prompt tokens per request with the fine-tuned model, for the break-even.")
+@click.option("--output-tokens", type=click.FloatRange(min=0), default=5.0, show_default=True,
+              help="Output tokens per request, for the break-even.")
+@click.option("--horizon-months", type=click.FloatRange(min=0, min_open=True), default=12.0,
+              show_default=True, help="Months in which training must pay for itself.")
+@json_option
+@handle_errors
+def finetune_estimate(file: Path, model: str, epochs: int | None, zero_shot_prompt_tokens: float | None,
+                      ft_prompt_tokens: float | None, output_tokens: float, horizon_months: float,
+                      as_json: bool) -> None:
+    """Estimate the training cost of FILE (billed tokens x epochs x price), and with the prompt
+    lengths, the monthly volume above which the fine-tuned model pays off.
+
+    Prices come from finetune/prices.toml: edit it when prices change.
+    """
+    from finetune.costs import break_even, estimate_training_cost, model_prices
+    from finetune.validate import validate_file
+
+    report = validate_file(file, model=model)
+    estimate = estimate_training_cost(report, model, n_epochs=epochs)
+    doc: dict[str, Any] = {"file": str(file), **estimate.to_dict(), "validation_ok": report.ok}
+    if zero_shot_prompt_tokens is not None and ft_prompt_tokens is not None:
+        prices = model_prices(model)
+        if prices is None or estimate.cost_usd is None:
+            raise LabelcycleError(f"no prices for {model!r} in finetune/prices.toml: add them to get "
+                                  "the break-even")
+        be = break_even(zero_shot_prompt_tokens=zero_shot_prompt_tokens,
+                        fine_tuned_prompt_tokens=ft_prompt_tokens, output_tokens=output_tokens,
+                        zero_shot_prices=prices.base, fine_tuned_prices=prices.fine_tuned,
+                        training_cost_usd=estimate.cost_usd, horizon_months=horizon_months)
+        doc["break_even"] = be.to_dict()
+    if as_json:
+        echo_json(doc)
+        return
+    con = _stdout_console()
+    cost = "unknown (no price in finetune/prices.toml)" if estimate.cost_usd is None else \
+        f"${estimate.cost_usd:,.2f}"
+    con.print(f"{estimate.n_examples} examples x {estimate.n_epochs} epochs = "
+              f"{estimate.billed_tokens:,} billed tokens" +
+              (" (approximate)" if estimate.approximate else "") + f"; training cost {cost}",
+              highlight=False)
+    if "break_even" in doc:
+        volume = doc["break_even"].get("monthly_requests")
+        con.print("fine-tuning never pays off at these prices and prompt lengths" if volume is None else
+                  f"fine-tuning pays off above {volume:,.0f} requests a month "
+                  f"(within {horizon_months:g} months)", highlight=False)
+
+
+def project_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--project", "-p", type=click.Path(file_okay=False, path_type=Path), default=".",
+                        show_default=True,
+                        help="The project whose workspace records uploads and jobs.")(f)
+
+
+def _job_manager(project: Path, base_url: str | None, dry_run: bool = False) -> Any:
+    from finetune.client import ClientFactory
+    from finetune.jobs import JobManager
+    from weak_supervision.project import ensure_workspace
+    from weak_supervision.registry import Registry
+
+    if not (project / "labelcycle.toml").is_file():
+        raise LabelcycleError(f"{project} is not a labelcycle project (no labelcycle.toml): run inside "
+                              "one or pass --project DIR")
+    registry = Registry(ensure_workspace(project) / "registry.sqlite")
+    return JobManager(registry, ClientFactory(base_url=base_url), dry_run=dry_run,
+                      poll_interval=5.0)
+
+
+def _print_job(record: Any) -> None:
+    d = record.to_dict()
+    con = _stdout_console()
+    con.print(f"job {d.get('job_id')}: {d.get('status')} (model {d.get('model')})", highlight=False)
+    if d.get("fine_tuned_model"):
+        con.print(f"fine-tuned model: {d['fine_tuned_model']}", highlight=False)
+    if d.get("error_code") or d.get("error_message"):
+        con.print(f"error {d.get('error_code')}: {d.get('error_message')}", highlight=False)
+
+
+@finetune.command("submit", context_settings=CONTEXT_SETTINGS)
+@click.argument("train_file", type=click.Path(dir_okay=False, path_type=Path))
+@model_option(required=True)
+@click.option("--validation", "validation_file", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="A validation JSONL file.")
+@click.option("--epochs", default=None, help="n_epochs (a number or 'auto').")
+@click.option("--batch-size", default=None, help="batch_size (a number or 'auto').")
+@click.option("--lr-multiplier", default=None, help="learning_rate_multiplier (a number or 'auto').")
+@click.option("--suffix", default=None, help="Suffix of the fine-tuned model's name.")
+@click.option("--seed", type=int, default=123, show_default=True)
+@click.option("--watch/--no-watch", default=False, help="Poll until the job ends, printing events.")
+@click.option("--dry-run", is_flag=True, help="Validate and record what would be sent; no network.")
+@project_option
+@base_url_option
+@json_option
+@handle_errors
+def finetune_submit(train_file: Path, model: str, validation_file: Path | None, epochs: str | None,
+                    batch_size: str | None, lr_multiplier: str | None, suffix: str | None, seed: int,
+                    watch: bool, dry_run: bool, project: Path, base_url: str | None, as_json: bool) -> None:
+    """Upload TRAIN_FILE (once per content) and create a supervised fine-tuning job."""
+    def num(v: str | None) -> Any:
+        if v is None or v == "auto":
+            return v
+        try:
+            return float(v) if "." in v else int(v)
+        except ValueError:
+            raise click.BadParameter(f"expected a number or 'auto', got {v!r}") from None
+
+    with _job_manager(project, base_url, dry_run) as jobs:
+        record = jobs.submit(train_file, model=model, validation_file=validation_file,
+                             n_epochs=num(epochs), batch_size=num(batch_size),
+                             learning_rate_multiplier=num(lr_multiplier), suffix=suffix, seed=seed,
+                             metadata={"project": project.resolve().name})
+        if watch and not dry_run:
+            record = jobs.watch(record.job_id, on_event=None if as_json else _print_event)
+    if as_json:
+        echo_json(record.to_dict())
+    else:
+        _print_job(record)
+
+
+def _print_event(event: dict[str, Any]) -> None:
+    _stderr_console().print(f"[{event.get('level', 'info')}] {event.get('message', '')}",
+                            highlight=False, markup=False)
+
+
+@finetune.command("status", context_settings=CONTEXT_SETTINGS)
+@click.argument("job_id")
+@project_option
+@base_url_option
+@json_option
+@handle_errors
+def finetune_status(job_id: str, project: Path, base_url: str | None, as_json: bool) -> None:
+    """The job's status (and fine-tuned model name, or its error)."""
+    with _job_manager(project, base_url) as jobs:
+        record = jobs.status(job_id)
+    echo_json(record.to_dict()) if as_json else _print_job(record)
+
+
+@finetune.command("watch", context_settings=CONTEXT_SETTINGS)
+@click.argument("job_id")
+@project_option
+@base_url_option
+@json_option
+@handle_errors
+def finetune_watch(job_id: str, project: Path, base_url: str | None, as_json: bool) -> None:
+    """Poll a job until it ends, printing each new event once (resumes after a restart)."""
+    with _job_manager(project, base_url) as jobs:
+        record = jobs.watch(job_id, on_event=None if as_json else _print_event)
+    echo_json(record.to_dict()) if as_json else _print_job(record)
+
+
+@finetune.command("events", context_settings=CONTEXT_SETTINGS)
+@click.argument("job_id")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@project_option
+@base_url_option
+@json_option
+@handle_errors
+def finetune_events(job_id: str, limit: int, project: Path, base_url: str | None, as_json: bool) -> None:
+    """The job's latest events."""
+    with _job_manager(project, base_url) as jobs:
+        events = jobs.events(job_id, limit=limit)
+    if as_json:
+        echo_json({"job_id": job_id, "events": events})
+    else:
+        for event in events:
+            _stdout_console().print(f"[{event.get('level', 'info')}] {event.get('message', '')}",
+                                    highlight=False, markup=False)
+
+
+@finetune.command("checkpoints", context_settings=CONTEXT_SETTINGS)
+@click.argument("job_id")
+@project_option
+@base_url_option
+@json_option
+@handle_errors
+def finetune_checkpoints(job_id: str, project: Path, base_url: str | None, as_json: bool) -> None:
+    """The job's checkpoints (model names and step metrics)."""
+    with _job_manager(project, base_url) as jobs:
+        checkpoints = jobs.checkpoints(job_id)
+    if as_json:
+        echo_json({"job_id": job_id, "checkpoints": checkpoints})
+    else:
+        for cp in checkpoints:
+            _stdout_console().print(f"step {cp.get('step_number')}: {cp.get('fine_tuned_model_checkpoint')}",
+                                    highlight=False)
+
+
+@finetune.command("cancel", context_settings=CONTEXT_SETTINGS)
+@click.argument("job_id")
+@project_option
+@base_url_option
+@json_option
+@handle_errors
+def finetune_cancel(job_id: str, project: Path, base_url: str | None, as_json: bool) -> None:
+    """Cancel a running job."""
+    with _job_manager(project, base_url) as jobs:
+        record = jobs.cancel(job_id)
+    echo_json(record.to_dict()) if as_json else _print_job(record)
+
+
+@finetune.command("list", context_settings=CONTEXT_SETTINGS)
+@project_option
+@json_option
+@handle_errors
+def finetune_list(project: Path, as_json: bool) -> None:
+    """The jobs recorded in the project's workspace."""
+    with _job_manager(project, None, dry_run=True) as jobs:
+        records = jobs.list_jobs()
+    if as_json:
+        echo_json({"jobs": [r.to_dict() for r in records]})
+    else:
+        for r in records:
+            _print_job(r)
+
+
+@finetune.command("evaluate", context_settings=CONTEXT_SETTINGS)
+@model_option(required=True)
+@click.option("--data", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="A labelled CSV/JSONL/Parquet file (default: the project's dev rows).")
+@click.option("--label-col", default=None, help="The gold label column of --data.")
+@click.option("--prompt", type=click.Choice(["fine-tuned", "zero-shot"]), default="fine-tuned",
+              show_default=True,
+              help="fine-tuned: the short prompt of [export]; zero-shot: the long prompt with every class.")
+@click.option("--concurrency", type=click.IntRange(min=1), default=4, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N rows.")
+@project_option
+@base_url_option
+@json_option
+@handle_errors
+def finetune_evaluate(model: str, data: Path | None, label_col: str | None, prompt: str,
+                      concurrency: int, limit: int | None, project: Path, base_url: str | None,
+                      as_json: bool) -> None:
+    """Score a chat model (zero-shot or fine-tuned) on labelled rows: accuracy, macro-F1 and the
+    answers outside the label set, recorded in the run registry beside the local models.
+
+    Answers are cached in the workspace: the same model and prompt are never asked twice.
+    """
+    from finetune.project_eval import evaluate_chat_on_project
+
+    proj = _load(project)
+    result, run_id = evaluate_chat_on_project(proj, model=model, data=data, label_col=label_col,
+                                              prompt=prompt, base_url=base_url,
+                                              concurrency=concurrency, limit=limit)
+    if as_json:
+        echo_json({"run_id": run_id, **result.to_dict()})
+        return
+    con = _stdout_console()
+    con.print(f"{model} on {result.n} rows ({prompt} prompt): accuracy {result.accuracy:.3f}, "
+              f"macro-F1 {result.macro_f1:.3f}, {result.n_invalid} answers outside the label set",
+              highlight=False)
+    con.print(f"Run {run_id}", highlight=False)
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -11,8 +11,13 @@ LF                     label          how
 ``pii_ip_address``     IP_ADDRESS     IPv4 and IPv6 candidates checked with :mod:`ipaddress`
 ``pii_phone``          PHONE          :class:`phonenumbers.PhoneNumberMatcher` (leniency VALID,
                                       default region US; :func:`phone_lf` for other regions)
+``pii_phone_shape``    PHONE          formatted numbers by layout alone: ``(415) 555-0132``,
+                                      ``415.555.0132``, ``+1 ...``, ``+44 20 7946 0958`` (10-15
+                                      digits, validity not checked)
 ``pii_credit_card``    CREDIT_CARD    13-19 digits (one separator kind, groups of 3-6), issuer
-                                      prefix and length, Luhn (python-stdnum)
+                                      prefix and length, Luhn (python-stdnum); 12 digits, an odd
+                                      last group or an unknown issuer only after "card", "paid
+                                      with", "visa", ... in the same sentence
 ``pii_ssn``            SSN            ``ddd-dd-dddd`` / ``ddd dd dddd``; 9 bare digits only after
                                       "SSN", "social security", ...; python-stdnum ``us.ssn``
 ``pii_iban``           IBAN           compact or in groups of 4; python-stdnum ``iban.is_valid``
@@ -22,11 +27,30 @@ LF                     label          how
                                       ...), optional unit, optional "City, ST 12345"
 ``pii_order_id``       ORDER_ID       an id-shaped token (a digit, >= 5 of letters/digits/dashes)
                                       within 4 tokens after "order", "order number", "order #",
-                                      "ticket", "invoice", "case", "confirmation", "booking",
-                                      "reservation", "tracking", "transaction", "reference", "RMA"
+                                      "invoice", "confirmation", "booking", "reservation",
+                                      "transaction", "RMA" (not "ticket", "case", "tracking",
+                                      "reference": see the PII spec below)
 ``pii_account_id``     ACCOUNT_ID     the same after "account", "acct", "a/c", "customer id /
                                       number", "member(ship) id / number", "client id", "user id"
 =====================  =============  ==============================================================
+
+The PII spec
+------------
+What labelcycle counts as PII (the built-in detectors, the support-chat example's gold spans and
+the benchmarks follow it):
+
+- PERSON: names of people wherever they name a person (speaker tags, greetings, lowercase
+  mentions); titles ("Ms.") and possessive "'s" stay outside; company and brand names are not
+  PII, nor are names used as words ("Will do", "Mark as resolved").
+- ORDER_ID: ids that identify one customer's purchase: order, invoice, confirmation, booking,
+  reservation, transaction and RMA numbers (the id only: "order #A-482913" -> ``A-482913``).
+- ACCOUNT_ID: account, customer, member, client and user ids (the id only).
+- DATE_OF_BIRTH: a date with a birth context (the date only); other dates are not PII.
+- EMAIL, PHONE, CREDIT_CARD, SSN, IBAN, IP_ADDRESS, URL, ADDRESS: the value without surrounding
+  brackets or sentence punctuation.
+- Not PII: support ticket, case and reference numbers, carrier tracking numbers, serial numbers,
+  the last four digits of a card, card expiry dates, prices, quantities, product models,
+  timestamps and order or delivery dates.
 
 Context LFs vote :data:`~labelfns.spans.NOT_PII` on numbers that resemble PII but are not:
 ``not_pii_price`` ("$12.99", "12 USD"), ``not_pii_quantity`` ("3 items", "2x", "500 GB"),
@@ -66,6 +90,7 @@ __all__ = [
     "ip_address_lf",
     "phone_lf",
     "phone_default_lf",
+    "phone_shape_lf",
     "credit_card_lf",
     "ssn_lf",
     "iban_lf",
@@ -251,27 +276,40 @@ _NON_DIGITS = re.compile(r"\D+")
 _CURRENCY_BEFORE = re.compile(r"[$€£¥₹]\s?$")
 
 
-def _find_phones(text: str, *, region: str, leniency: str) -> list[Span]:
+_NOT_PHONE_SHAPE = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}|\d{3}-\d{2}-\d{4}")  # IPv4, US SSN
+
+
+def _find_phones(text: str, *, region: str | tuple[str, ...], leniency: str) -> list[Span]:
     level = getattr(phonenumbers.Leniency, leniency)
+    regions = (region,) if isinstance(region, str) else region
     found: set[Span] = set()
     for m in _PHONE_CANDIDATE.finditer(text):
-        if len(_NON_DIGITS.sub("", m.group())) > _PHONE_MAX_DIGITS or _DATE_RE.fullmatch(m.group()):
-            continue  # a long run of numbers, or a date such as 03/04/1985 (never a phone)
+        if (len(_NON_DIGITS.sub("", m.group())) > _PHONE_MAX_DIGITS or _DATE_RE.fullmatch(m.group())
+                or _NOT_PHONE_SHAPE.fullmatch(m.group())):
+            continue  # a long run of numbers, a date such as 03/04/1985, an IP address, an SSN
         lo, hi = max(0, m.start() - _PHONE_BEFORE), min(len(text), m.end() + _PHONE_AFTER)
-        for match in phonenumbers.PhoneNumberMatcher(text[lo:hi], region, leniency=level):
-            start, end = lo + match.start, lo + match.end
-            if not _CURRENCY_BEFORE.search(text, max(0, start - 2), start):
+        spans: list[tuple[int, int]] = []
+        for r in regions:
+            for match in phonenumbers.PhoneNumberMatcher(text[lo:hi], r, leniency=level):
+                start, end = lo + match.start, lo + match.end
+                if start < m.end() and m.start() < end and not _CURRENCY_BEFORE.search(
+                        text, max(0, start - 2), start):  # this candidate's number, not a neighbour's
+                    spans.append((start, end))
+        for start, end in spans:  # one span per number: the longest reading among the regions
+            if not any(s <= start and end <= e and (s, e) != (start, end) for s, e in spans):
                 found.add(Span(start, end, "PHONE"))
     return sorted(found)
 
 
-def phone_lf(*, region: str = "US", leniency: str = "VALID", name: str | None = None) -> SpanLF:
+def phone_lf(*, region: str | Sequence[str] = "US", leniency: str = "VALID",
+             name: str | None = None) -> SpanLF:
     """A PHONE detector built on :class:`phonenumbers.PhoneNumberMatcher`.
 
     Parameters
     ----------
-    region : str
-        The region (ISO 3166-1 alpha-2) that numbers without a ``+`` country code are read in.
+    region : str or sequence of str
+        The region(s) (ISO 3166-1 alpha-2) that numbers without a ``+`` country code are read
+        in; with several, a number is found if it is a number of any of them (one LF, one vote).
     leniency : str
         A :class:`phonenumbers.Leniency` name: POSSIBLE, VALID, STRICT_GROUPING, EXACT_GROUPING.
     name : str, optional
@@ -284,28 +322,64 @@ def phone_lf(*, region: str = "US", leniency: str = "VALID", name: str | None = 
     >>> text = "ring 020 7946 0958"
     >>> [s.slice(text) for s in uk(text)], uk.name
     (['020 7946 0958'], 'pii_phone_gb_valid')
+    >>> phone_lf(region=["US", "GB"]).name
+    'pii_phone_us_gb_valid'
     """
-    region = str(region).upper()
-    lf_name = name or ("pii_phone" if (region, leniency) == ("US", "VALID")
-                       else f"pii_phone_{region.lower()}_{str(leniency).lower()}")
-    if region not in phonenumbers.SUPPORTED_REGIONS:
-        raise LFError(f"unknown phone region {region!r}", lf=lf_name,
-                      hint="use an ISO 3166-1 alpha-2 code such as US, GB, DE, FR, IN")
+    given = [region] if isinstance(region, str) else list(region)
+    regions = tuple(dict.fromkeys(str(r).upper() for r in given))
+    lf_name = name or ("pii_phone" if (regions, leniency) == (("US",), "VALID")
+                       else f"pii_phone_{'_'.join(r.lower() for r in regions)}_"
+                            f"{str(leniency).lower()}")
+    if not regions:
+        raise LFError("no phone region given", lf=lf_name, hint="pass e.g. region='US'")
+    for r in regions:
+        if r not in phonenumbers.SUPPORTED_REGIONS:
+            raise LFError(f"unknown phone region {r!r}", lf=lf_name,
+                          hint="use an ISO 3166-1 alpha-2 code such as US, GB, DE, FR, IN")
     if not isinstance(getattr(phonenumbers.Leniency, str(leniency), None), int):
         raise LFError(f"unknown leniency {leniency!r}", lf=lf_name,
                       hint="use one of: POSSIBLE, VALID, STRICT_GROUPING, EXACT_GROUPING")
-    return SpanLF(lf_name, _find_phones, resources={"region": region, "leniency": leniency},
+    return SpanLF(lf_name, _find_phones,
+                  resources={"region": regions[0] if len(regions) == 1 else regions,
+                             "leniency": leniency},
                   labels=("PHONE",))
 
 
 phone_default_lf = phone_lf()
 """PHONE spans with the default region US and leniency VALID (``pii_phone``)."""
 
+# Formatted numbers whose layout says "phone" even when libphonenumber calls them invalid (unused
+# area codes, test numbers): NANP "(415) 555-0132", "415-555-0132", "415.555.0132" with or without
+# "+1", and "+<country code>" followed by 6-14 more digits in groups.
+_PHONE_SHAPE = re.compile(
+    r"(?=[+(\d])(?:(?<![\w+])\+1[ .-]?)?(?:(?<![\w(])\(\d{3}\)[ ]?|\d(?<![\w.,$€£¥+-]\d)\d{2}([-.]))"
+    r"\d{3}(?(1)\1|[-.])\d{4}(?![\w-]|[.,]\d)"
+    r"|(?<![\w+])\+[1-9]\d{0,2}(?:[ .-]?\(0\))?[ .-]?\d{1,12}(?:[ .-]\d{1,12}){0,6}(?![\w-]|[.,]\d)"
+)
+
+
+def _find_phone_shapes(text: str) -> list[Span]:
+    out = []
+    for m in _PHONE_SHAPE.finditer(text):
+        digits = len(_NON_DIGITS.sub("", m.group()))
+        if 10 <= digits <= 15 and not _CURRENCY_BEFORE.search(text, max(0, m.start() - 2),
+                                                                m.start()):
+            out.append(Span(m.start(), m.end(), "PHONE"))
+    return out
+
+
+phone_shape_lf = SpanLF("pii_phone_shape", _find_phone_shapes, labels=("PHONE",))
+"""PHONE spans by layout alone: ``(415) 555-0132``, ``415-555-0132``, ``415.555.0132`` (with or
+without ``+1``) and ``+44 20 7946 0958``-style international numbers (10-15 digits), valid or not."""
+
 
 # ------------------------------------------------------------------------------------------------
 # CREDIT_CARD
 # ------------------------------------------------------------------------------------------------
-_CARD_RUN = re.compile(r"\d(?<![\w.,$€£¥-]\d)(?:[ -]?\d){12,}")
+_CARD_RUN = re.compile(r"\d(?<![\w.,$€£¥-]\d)(?:[ -]?\d){11,}")
+_CARD_CONTEXT = re.compile(
+    _keywords(["card", "credit", "debit", "visa", "mastercard", "amex", "maestro", "paid with",
+               "pay with", "payment"]) + r"(?![a-zA-Z])")
 _DIGIT_GROUP = re.compile(r"\d+")
 
 
@@ -343,23 +417,28 @@ def _find_cards(text: str) -> list[Span]:
             # candidate last groups: one group of 13-19 digits, or groups of 4, then 3-6 digits
             # with one kind of separator, 13-19 digits in all ("4111 1111 1111 1111", "3782 822463
             # 10005")
+            # (12 digits, a last group of 1-2 digits: only with a card word nearby, see below)
             ends: list[int] = []
-            if 13 <= lengths[i] <= 19:
+            if 12 <= lengths[i] <= 19:
                 ends.append(i)
             elif lengths[i] == 4:
                 total, sep, j = 4, None, i
-                while j + 1 < n and 3 <= lengths[j + 1] <= 6 and total + lengths[j + 1] <= 19:
+                while j + 1 < n and 1 <= lengths[j + 1] <= 6 and total + lengths[j + 1] <= 19:
                     s = text[groups[j].end():groups[j + 1].start()]
                     if sep is not None and s != sep:
                         break
                     sep, total, j = s, total + lengths[j + 1], j + 1
-                    if total >= 13:
+                    if total >= 12:
                         ends.append(j)
+                    if lengths[j] < 3:
+                        break
             for j in reversed(ends):  # the longest valid card starting at group i
                 start, end = groups[i].start(), groups[j].end()
                 digits = "".join(g.group() for g in groups[i:j + 1])
-                if (_card_issuer_ok(digits) and _luhn.is_valid(digits)
-                        and not _next_is_word(text, end)):
+                usual = len(digits) >= 13 and lengths[j] >= 3 and _card_issuer_ok(digits)
+                if (_luhn.is_valid(digits) and not _next_is_word(text, end) and (
+                        usual or _context_near(text, start, end, _CARD_CONTEXT, before=40,
+                                               after=0))):
                     out.append(Span(start, end, "CREDIT_CARD"))
                     i = j
                     break
@@ -486,7 +565,7 @@ def _date_ok(m: re.Match[str]) -> bool:
     return _valid_date(int(year) if year else None, month, day)
 
 
-@functools.lru_cache(maxsize=32)
+@functools.lru_cache(maxsize=4096)
 def _dates(text: str) -> tuple[tuple[int, int, bool], ...]:
     """Valid dates in ``text`` as ``(start, end, has_birth_context)`` (cached: two LFs use it)."""
     return tuple(
@@ -551,8 +630,8 @@ address_lf = SpanLF("pii_address", _find_addresses, labels=("ADDRESS",))
 # ORDER_ID / ACCOUNT_ID
 # ------------------------------------------------------------------------------------------------
 _ORDER_CONTEXT = re.compile(
-    _keywords(["order", "ticket", "invoice", "case", "confirmation", "booking", "reservation",
-               "tracking", "transaction", "reference", "ref", "rma"])
+    _keywords(["order", "invoice", "confirmation", "booking", "reservation", "transaction",
+               "rma"])
     + r"(?![a-zA-Z])(?:[ ]*(?i:number|num|no\.?|id|code|\#)(?![a-zA-Z]))?"
 )
 _ACCOUNT_CONTEXT = re.compile(
@@ -596,8 +675,9 @@ def _find_ids(text: str, *, context: re.Pattern[str], label: str) -> list[Span]:
 order_id_lf = SpanLF("pii_order_id", _find_ids,
                      resources={"context": _ORDER_CONTEXT, "label": "ORDER_ID"},
                      labels=("ORDER_ID",))
-"""ORDER_ID spans: an id-shaped token shortly after "order", "order #", "ticket", "invoice",
-"case", "confirmation", "booking", "reservation", "tracking", "transaction", "reference", "RMA"."""
+"""ORDER_ID spans: an id-shaped token shortly after "order", "order #", "invoice", "confirmation",
+"booking", "reservation", "transaction", "RMA" (support ticket, case, tracking and reference numbers
+are not PII: see the module's PII spec)."""
 
 account_id_lf = SpanLF("pii_account_id", _find_ids,
                        resources={"context": _ACCOUNT_CONTEXT, "label": "ACCOUNT_ID"},
@@ -657,6 +737,7 @@ PII_DETECTORS: tuple[SpanLF, ...] = (
     url_lf,
     ip_address_lf,
     phone_default_lf,
+    phone_shape_lf,
     credit_card_lf,
     ssn_lf,
     iban_lf,

@@ -189,3 +189,14 @@ def test_editing_an_lf_invalidates_it(tmp_path):
 def test_empty_frame_gives_empty_matrix():
     lm = apply_lfs([keyword_lf("kw", ["x"], 0)], pd.DataFrame({"text": []}))
     assert lm.L.shape == (0, 1)
+
+
+def test_cache_handles_list_cells(tmp_path):
+    @labeling_function()
+    def n_spans(x):
+        return 0 if len(x.spans) > 1 else None
+
+    df = pd.DataFrame({"text": ["a", "b"], "spans": [[{"start": 0}], [{"start": 0}, {"start": 1}]]})
+    first = apply_lfs([n_spans], df, cache=LFCache(tmp_path), n_jobs=1)
+    again = apply_lfs([n_spans], df, cache=LFCache(tmp_path), n_jobs=1)
+    assert first.L[:, 0].tolist() == [-1, 0] and again.cached == {"n_spans": 2}

@@ -20,6 +20,7 @@ from labelfns.pii import (
     order_id_lf,
     phone_default_lf,
     phone_lf,
+    phone_shape_lf,
     price_lf,
     product_lf,
     quantity_lf,
@@ -129,7 +130,38 @@ def test_phone_lf_rejects_unknown_region_and_leniency():
         phone_lf(leniency="SOMETIMES")
 
 
+def test_phone_lf_with_several_regions_is_one_lf_with_one_span_per_number():
+    lf = phone_lf(region=["US", "GB", "FR"])
+    text = "ring 020 7946 0958, 06 12 34 56 78 or (415) 555-0132; IP 153.250.96.216, SSN 054-77-2756"
+    assert lf.name == "pii_phone_us_gb_fr_valid"
+    assert found(lf, text) == ["020 7946 0958", "06 12 34 56 78", "(415) 555-0132"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("call (686) 156-3551 now", ["(686) 156-3551"]),
+    ("+1 (143) 519-5545!", ["+1 (143) 519-5545"]),
+    ("mobile: 425.181.5354.", ["425.181.5354"]),
+    ("tel:+91-5014620168", ["+91-5014620168"]),
+    ("+33 (0)7 12 34 56 78", ["+33 (0)7 12 34 56 78"]),
+])
+def test_phone_shape_true_positives(text, expected):
+    assert found(phone_shape_lf, text) == expected
+
+
+@pytest.mark.parametrize("text", ["SSN 082-50-5097", "2023-10-12", "4111-1111-1111-1111",
+                                  "$415-555-0132", "1.234.567.8901", "v1.234.567.8901",
+                                  "order 585-3933633-8750047", "+1 2 3"])
+def test_phone_shape_false_positives(text):
+    assert found(phone_shape_lf, text) == []
+
+
 # -- CREDIT_CARD ----------------------------------------------------------------------------------
+def test_credit_card_twelve_digits_or_odd_groups_need_a_card_word():
+    assert found(credit_card_lf, "Paid with card 6763 6875 7735.") == ["6763 6875 7735"]
+    assert found(credit_card_lf, "ref 6763 6875 7735.") == []
+    assert found(credit_card_lf, "Card was 4909 8527 4197 2. ok") == ["4909 8527 4197 2"]
+
+
 @pytest.mark.parametrize("text, expected", [
     ("card 4111 1111 1111 1111.", ["4111 1111 1111 1111"]),
     ("card 4111-1111-1111-1111", ["4111-1111-1111-1111"]),
@@ -249,8 +281,8 @@ def test_address_false_positives(text):
     ("order #98765, thanks", ["98765"]),
     ("Order#98765", ["98765"]),
     ("invoice INV-2023-0042", ["INV-2023-0042"]),
-    ("case: 55512", ["55512"]),
-    ("Ticket No. TK99812 is open", ["TK99812"]),
+    ("booking ref BK-55512", ["BK-55512"]),
+    ("RMA no. 99812-3 is open", ["99812-3"]),
 ])
 def test_order_id_true_positives(text, expected):
     assert found(order_id_lf, text) == expected
@@ -269,6 +301,8 @@ def test_account_id_true_positives(text, expected):
 
 
 @pytest.mark.parametrize("text", ["order 12", "order ABCDE", "ticket 2023-10-12",
+                                  "case: 55512", "Ticket No. TK99812 is open",
+                                  "tracking 1Z999AA10123456784", "reference CS-448219",
                                   "my account was charged $59.99", "in case you need 2 items",
                                   "reorder 123456", "user 12345", "order. 12345 was it"])
 def test_order_and_account_id_false_positives(text):

@@ -18,6 +18,7 @@ Example
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
 from collections.abc import Sequence
@@ -47,7 +48,20 @@ def row_hashes(df: pd.DataFrame, columns: Sequence[str] | None = None) -> np.nda
     key = hashlib.sha256(("\x1f".join(map(str, cols)) + _FORMAT).encode()).hexdigest()[:16]
     if not cols:
         return np.zeros(len(df), dtype=np.uint64)
-    return pd.util.hash_pandas_object(df[cols], index=False, hash_key=key).to_numpy(np.uint64)
+    frame = df[cols]
+    try:
+        hashed = pd.util.hash_pandas_object(frame, index=False, hash_key=key)
+    except TypeError:  # unhashable cells (lists, dicts: e.g. gold spans): hash their JSON text
+        frame = frame.apply(lambda col: col.map(_cell_text) if col.dtype == object else col)
+        hashed = pd.util.hash_pandas_object(frame, index=False, hash_key=key)
+    return hashed.to_numpy(np.uint64)
+
+
+def _cell_text(value: object) -> object:
+    if isinstance(value, (list, dict, tuple, set, np.ndarray)):
+        return json.dumps(value, sort_keys=True, default=str) if not isinstance(value, np.ndarray) \
+            else json.dumps(value.tolist(), default=str)
+    return value
 
 
 @dataclass(frozen=True)

@@ -42,9 +42,14 @@ __all__ = [
     "LFsSection",
     "LabelModelSection",
     "ApplySection",
+    "ExportSection",
+    "PIISection",
+    "TrainSection",
+    "EvaluateSection",
     "ProjectConfig",
     "load_config",
     "config_from_dict",
+    "ensure_data",
 ]
 
 CONFIG_NAME = "labelcycle.toml"
@@ -76,14 +81,32 @@ class ProjectSection:
 
 @dataclass(frozen=True)
 class DataSection:
-    """``[data]``: the rows to label, relative to the project folder."""
+    """``[data]``: the rows to label, relative to the project folder.
+
+    ``path`` may end in a glob pattern (``"raw/part-*.csv"``): the files it matches are read in
+    name order and their rows joined, as if they were one file.
+
+    ``generator`` names a Python script (relative to the project folder) with a function
+    ``write(path, n, seed)``; when the data file does not exist, :func:`ensure_data` runs it with
+    ``generator_rows`` and ``generator_seed`` to create the file. An existing data file is never
+    overwritten.
+    """
 
     path: str
     id_column: str | None = None
     text_columns: tuple[str, ...] = ("text",)
     label_column: str | None = None
+    generator: str | None = None
+    generator_rows: int = 600
+    generator_seed: int = 0
 
     def problems(self) -> Iterator[tuple[str, str]]:
+        if self.generator is not None and not self.generator.endswith(".py"):
+            yield "generator", f"must be a Python file such as \"generate.py\", got {self.generator!r}"
+        if self.generator is not None and any(ch in self.path for ch in "*?["):
+            yield "generator", "needs one data file; path is a pattern (*, ?, [...])"
+        if self.generator_rows < 1:
+            yield "generator_rows", f"must be at least 1, got {self.generator_rows}"
         if not self.text_columns:
             yield "text_columns", "list at least one column, e.g. text_columns = [\"text\"]"
         if len(set(self.text_columns)) != len(self.text_columns):
@@ -168,6 +191,151 @@ class ApplySection:
 
 
 @dataclass(frozen=True)
+class ExportSection:
+    """``[export]``: how training labels become a chat fine-tuning set (``labelcycle export``).
+
+    ``user_template`` names data columns as ``{column}`` (literal braces as ``{{ }}``); an empty
+    ``system_prompt`` gets a default listing the labels for classification. ``task = "text"``
+    answers with ``assistant_column`` instead of the class name. ``pii_free = true`` makes the
+    export fail when assistant messages (and user messages, with ``scan_user_messages``) hold PII.
+    """
+
+    system_prompt: str = ""
+    user_template: str = "{text}"
+    task: Literal["classification", "text"] = "classification"
+    assistant_column: str | None = None
+    confidence_threshold: float = 0.0
+    max_per_class: int | None = None
+    balance: bool = False
+    validation_fraction: float = 0.1
+    seed: int = 123
+    dedupe: bool = True
+    near_duplicate_threshold: float = 0.9
+    pii_free: bool = False
+    scan_user_messages: bool = False
+
+    def problems(self) -> Iterator[tuple[str, str]]:
+        import string
+
+        try:
+            names = [name for _, name, _, _ in string.Formatter().parse(self.user_template)
+                     if name is not None]
+        except ValueError as exc:
+            yield "user_template", f"{exc}; name columns as {{column}}, literal braces as {{{{ }}}}"
+            names = []
+        if not self.user_template.strip():
+            yield "user_template", "write the user message, e.g. \"{text}\""
+        if any(name == "" or name.isdigit() for name in names):
+            yield "user_template", "placeholders must name a column, e.g. {text}"
+        if self.task == "text" and not self.assistant_column:
+            yield "assistant_column", "task \"text\" needs the column holding the answer"
+        if self.task == "classification" and self.assistant_column:
+            yield "assistant_column", "only for task \"text\" (classification answers with the label)"
+        if not 0.0 <= self.confidence_threshold <= 1.0:
+            yield "confidence_threshold", f"must be in [0, 1], got {self.confidence_threshold}"
+        if self.max_per_class is not None and self.max_per_class < 1:
+            yield "max_per_class", f"must be a positive number of rows, got {self.max_per_class}"
+        if not 0.0 <= self.validation_fraction < 1.0:
+            yield "validation_fraction", f"must be in [0, 1), got {self.validation_fraction}"
+        if not 0.0 < self.near_duplicate_threshold <= 1.0:
+            yield "near_duplicate_threshold", (
+                f"must be in (0, 1], got {self.near_duplicate_threshold}"
+            )
+
+
+@dataclass(frozen=True)
+class PIISection:
+    """``[pii]``: find (and redact) PII spans in the texts, with span LFs.
+
+    The section turns the PII job on (``labelcycle pii label``), next to a classification task or
+    for ``task = "pii"`` (where it is always on; an absent section means the defaults).
+
+    ``modules`` are files of user span LFs (``@span_lf``), relative to the project folder;
+    ``builtins`` adds labelcycle's detectors (regexes with validators, name rules and, with
+    ``ner``, spaCy NER with ``ner_model``); ``phone_region`` is one region or a list (one phone LF
+    per region). ``text_column`` defaults to the project's text (the ``[data] text_columns``
+    joined); ``gold_column`` holds gold spans (a list of ``{"start", "end", "label"}`` or its JSON)
+    used as the label model's dev set and for evaluation. ``redact`` chooses placeholders or
+    Faker surrogates (seeded with ``seed``); ``label_model`` is passed to the label-model choice.
+    """
+
+    enabled: bool = True
+    modules: tuple[str, ...] = ()
+    builtins: bool = True
+    ner: bool = True
+    ner_model: str = "en_core_web_sm"
+    phone_region: str | tuple[str, ...] = "US"
+    text_column: str | None = None
+    gold_column: str | None = None
+    redact: Literal["placeholder", "surrogate"] = "placeholder"
+    seed: int = 0
+    label_model: Literal["auto", "label_model", "majority"] = "auto"
+
+    def problems(self) -> Iterator[tuple[str, str]]:
+        if not self.builtins and not self.modules:
+            yield "modules", "with builtins = false, list at least one span LF module"
+        regions = (self.phone_region,) if isinstance(self.phone_region, str) else self.phone_region
+        if not regions:
+            yield "phone_region", 'list at least one region, e.g. "US" or ["US", "GB"]'
+        for region in regions:
+            if len(region) != 2 or not region.isalpha():
+                yield "phone_region", f"{region!r} is not a two-letter region code such as \"US\""
+        if self.text_column is not None and self.text_column == self.gold_column:
+            yield "gold_column", "the gold span column must differ from the text column"
+
+
+@dataclass(frozen=True)
+class TrainSection:
+    """``[train]``: the end model trained on the training labels (``labelcycle train``).
+
+    ``model`` is "tfidf" (word n-gram TF-IDF features, ``ngram_range`` and ``max_features``) or
+    "embeddings" (sentence embeddings of ``embedding_model``; needs ``labelcycle[embeddings]``),
+    each followed by a logistic regression with inverse regularization ``C``. ``weighting`` turns
+    the probabilistic labels into training rows: "soft" (a row per class, weighted by its
+    probability), "hard" (the most probable class, weighted by its probability) or "filter"
+    (the most probable class, weight 1). Rows whose top probability is below
+    ``confidence_threshold`` are left out, and so are rows no LF voted on and the dev rows.
+    """
+
+    model: Literal["tfidf", "embeddings"] = "tfidf"
+    weighting: Literal["soft", "hard", "filter"] = "soft"
+    confidence_threshold: float = 0.0
+    C: float = 1.0
+    max_features: int = 50_000
+    ngram_range: tuple[int, ...] = (1, 2)
+    embedding_model: str = "all-MiniLM-L6-v2"
+    seed: int = 123
+
+    def problems(self) -> Iterator[tuple[str, str]]:
+        if not 0.0 <= self.confidence_threshold < 1.0:
+            yield "confidence_threshold", f"must be in [0, 1), got {self.confidence_threshold}"
+        if self.C <= 0:
+            yield "C", f"must be positive, got {self.C}"
+        if self.max_features < 1:
+            yield "max_features", f"must be at least 1, got {self.max_features}"
+        if len(self.ngram_range) != 2 or not 1 <= self.ngram_range[0] <= self.ngram_range[1]:
+            yield "ngram_range", f"must be [min, max] with 1 <= min <= max, got {list(self.ngram_range)}"
+
+
+@dataclass(frozen=True)
+class EvaluateSection:
+    """``[evaluate]``: a labelled held-out file scored besides the dev set (``labelcycle cycle``).
+
+    ``path`` is relative to the project folder (CSV, JSONL or Parquet with the ``[data]
+    text_columns``); ``label_column`` defaults to ``[data] label_column``. ``top_confusions`` is
+    how many (gold, predicted) pairs evaluation reports list.
+    """
+
+    path: str | None = None
+    label_column: str | None = None
+    top_confusions: int = 5
+
+    def problems(self) -> Iterator[tuple[str, str]]:
+        if self.top_confusions < 0:
+            yield "top_confusions", f"must be 0 or more, got {self.top_confusions}"
+
+
+@dataclass(frozen=True)
 class ProjectConfig:
     """A parsed ``labelcycle.toml``; every section field is a section of the file.
 
@@ -187,6 +355,10 @@ class ProjectConfig:
     lfs: LFsSection = field(default_factory=LFsSection)
     label_model: LabelModelSection = field(default_factory=LabelModelSection)
     apply: ApplySection = field(default_factory=ApplySection)
+    pii: PIISection = field(default_factory=lambda: PIISection(enabled=False))
+    export: ExportSection = field(default_factory=ExportSection)
+    train: TrainSection = field(default_factory=TrainSection)
+    evaluate: EvaluateSection = field(default_factory=EvaluateSection)
 
     def to_dict(self) -> dict[str, Any]:
         """The sections as plain JSON-ready data (without ``root`` and ``path``).
@@ -308,6 +480,9 @@ def config_from_dict(
             raise ConfigError(_unknown_section(source, name, value, sections))
     parsed = {name: _parse_section(source, name, cls, raw.get(name, {}))
               for name, cls in sections.items()}
+    if "pii" not in raw:  # no [pii] section: the PII job is off, except for task = "pii"
+        task = raw.get("project", {}).get("task") if isinstance(raw.get("project"), dict) else None
+        parsed["pii"] = dataclasses.replace(parsed["pii"], enabled=task == "pii")
     config = ProjectConfig(root=root, path=source, **parsed)
     return _resolve(config)
 
@@ -431,6 +606,9 @@ def _resolve(config: ProjectConfig) -> ProjectConfig:
             f"{source}: [project] labels is required for task 'classification'; add e.g. "
             'labels = ["neg", "pos"], or labels_file = "labels.txt" with one label a line'
         )
+    if project.task == "pii" and not config.pii.enabled:
+        raise ConfigError(f"{source}: [pii] enabled = false contradicts [project] task = 'pii'; "
+                          "remove one of them")
     dev = config.dev
     if dev.enabled and dev.label_column is None:
         if config.data.label_column is None:
@@ -466,3 +644,75 @@ def _read_labels_file(source: Path, path: Path) -> tuple[str, ...]:
             f"{source}: [project] labels_file {path} holds no labels; write one label a line"
         )
     return labels
+
+
+def ensure_data(config: ProjectConfig) -> Path | None:
+    r"""Create the data file with the ``[data] generator`` script when it does not exist yet.
+
+    The script is imported from the project folder and its ``write(path, n, seed)`` is called
+    with a temporary path beside the data file (same suffix); the result is then linked into place
+    only if the data file still does not exist, so an existing file is never overwritten.
+
+    Parameters
+    ----------
+    config : ProjectConfig
+        The project's configuration.
+
+    Returns
+    -------
+    Path or None
+        The data file when it was generated now, None when it already existed or no generator
+        is configured.
+
+    Raises
+    ------
+    ConfigError
+        The generator file is missing, has no ``write`` function, or fails.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (root / "gen.py").write_text(
+    ...     "def write(path, n, seed):\n"
+    ...     "    open(path, 'w').write('text\\n' + 'hi\\n' * n)\n")
+    >>> cfg = config_from_dict({"project": {"labels": ["a", "b"]}, "data": {
+    ...     "path": "d.csv", "generator": "gen.py", "generator_rows": 2}}, root=root)
+    >>> ensure_data(cfg).name, ensure_data(cfg)
+    ('d.csv', None)
+    """
+    data = config.data
+    target = config.root / data.path
+    if data.generator is None or target.exists():
+        return None
+    script = (config.root / data.generator).resolve()
+    where = f"{config.path}: [data] generator"
+    if not script.is_file():
+        raise ConfigError(f"{where} {data.generator!r} not found at {script}; fix the path "
+                          "(relative to the project folder) or provide the data file")
+    from labelfns.loading import load_module
+
+    try:
+        module = load_module(script)
+    except Exception as exc:  # noqa: BLE001 - the user's script may raise anything on import
+        raise ConfigError(f"{where}: {exc}") from None
+    write = getattr(module, "write", None)
+    if not callable(write):
+        raise ConfigError(f"{where} {script.name} has no function write(path, n, seed)")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.parent / f".{target.stem}.{os.getpid()}.generating{target.suffix}"
+    try:
+        write(tmp, data.generator_rows, data.generator_seed)
+        if not tmp.is_file():
+            raise ConfigError(f"{where}: write() did not create {tmp}")
+        try:
+            os.link(tmp, target)  # fails if the file appeared meanwhile: never overwrite it
+        except FileExistsError:
+            return None
+    except ConfigError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the user's script may raise anything
+        raise ConfigError(f"{where} failed: {type(exc).__name__}: {exc}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from labelfns.errors import ConfigError, DataError
-from weak_supervision.config import CONFIG_NAME, ProjectConfig, load_config
+from weak_supervision.config import CONFIG_NAME, ProjectConfig, ensure_data, load_config
 from weak_supervision.io import fingerprint_frame, read_table, write_text
 
 __all__ = [
@@ -197,6 +197,7 @@ def load_project(path_or_dir: str | os.PathLike[str]) -> Project:
     (['text'], [0, -1, 1], 1)
     """
     config = load_config(path_or_dir)
+    ensure_data(config)  # a [data] generator writes the data file when it is absent
     root = config.root
     data_cfg, dev_cfg = config.data, config.dev
     labels = config.project.labels
@@ -210,9 +211,14 @@ def load_project(path_or_dir: str | os.PathLike[str]) -> Project:
         required.append(data_cfg.label_column)
     if dev_cfg.sample is not None and dev_cfg.label_column:
         required.append(dev_cfg.label_column)
-    frame = read_table(data_path, columns=list(dict.fromkeys(required)), text_columns=keep_text)
+    sources: list[tuple[Path, int, int]] = []
+    frames = []
+    for path in _data_files(data_path, config.path):
+        part = read_table(path, columns=list(dict.fromkeys(required)), text_columns=keep_text)
+        sources.append((path, sum(len(f) for f in frames), len(part)))
+        frames.append(part)
+    frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
     n_data = len(frame)
-    sources = [(data_path, 0, n_data)]
 
     gold_values = _column_or_empty(frame, data_cfg.label_column)
     dev_mask = np.zeros(n_data, dtype=bool)
@@ -281,6 +287,19 @@ def load_project(path_or_dir: str | os.PathLike[str]) -> Project:
         lf_modules=_resolve_modules(config),
         data_fingerprint=fingerprint,
     )
+
+
+def _data_files(path: Path, config_path: Path) -> list[Path]:
+    """The data file, or the files a glob pattern (``*``, ``?``, ``[``) in ``[data] path`` matches,
+    sorted by name; their rows are read in that order."""
+    if not any(ch in path.name for ch in "*?["):
+        return [path]
+    matches = sorted(p for p in path.parent.glob(path.name) if p.is_file())
+    if not matches:
+        raise DataError(
+            f"{config_path}: [data] path {path} matches no file; check the folder and the pattern"
+        )
+    return matches
 
 
 def _is_missing(value: Any) -> bool:
