@@ -126,14 +126,15 @@ def main() -> None:
     """labelcycle: programmatic weak supervision from the command line.
 
     Write labeling functions (LFs) in Python modules, combine their votes with a Snorkel label
-    model into training labels, and see which LFs help. A project is a folder with a
-    labelcycle.toml; PROJECT defaults to the current folder.
+    model into training labels, train a local model or export a chat fine-tuning set, and see
+    which LFs help. A project is a folder with a labelcycle.toml; PROJECT defaults to the
+    current folder.
 
     \b
     Start here:
-      labelcycle init demo     # a runnable starter project
-      labelcycle label demo    # apply LFs, fit the label model, write training labels
-      labelcycle lfs demo      # the LF table: coverage, conflicts, precision on dev
+      labelcycle cycle examples/support_chats   # the bundled example: intents and PII
+      labelcycle init demo                      # a starter project of your own
+      labelcycle lfs demo                       # the LF table: coverage, conflicts, precision
     """
 
 
@@ -501,6 +502,189 @@ def pii_label(project: Path, no_cache: bool, out: Path | None, as_json: bool) ->
     _stdout_console().print(f"Wrote {run.paths['spans']}, {run.paths['redacted'].name} and the "
                             f"mapping side file {run.paths['mapping'].name}; run {run.run_id}",
                             highlight=False)
+
+
+# -- cycles ---------------------------------------------------------------------------------------
+@main.command(context_settings=CONTEXT_SETTINGS)
+@project_argument
+@click.option("--label-run", default=None, help="Train on this label run (default: the latest).")
+@json_option
+@handle_errors
+def train(project: Path, label_run: str | None, as_json: bool) -> None:
+    """Train the local end model ([train]: TF-IDF or embeddings + logistic regression) on the
+    training labels, never on the dev rows, and save it in the run folder."""
+    from weak_supervision.cycle import train_project
+
+    proj = _load(project)
+    with progress_bar(not as_json) as (_progress, stage):
+        run = train_project(proj, label_run_id=label_run, stage=stage)
+    if as_json:
+        echo_json(run.to_dict())
+        return
+    con = _stdout_console()
+    con.print(f"Trained run {run.run_id} on label run {run.label_run_id}", highlight=False)
+    for key, value in run.figures.items():
+        if not isinstance(value, (dict, list)):
+            con.print(f"  {key}: {_fmt(value)}", highlight=False)
+
+
+@main.command(context_settings=CONTEXT_SETTINGS)
+@project_argument
+@click.option("--data", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="A labelled CSV/JSONL/Parquet file (default: the dev set).")
+@click.option("--label-col", default=None, help="Its gold label column (default: the project's).")
+@click.option("--model-run", default=None, help="The train run whose model to use (default: latest).")
+@json_option
+@handle_errors
+def evaluate(project: Path, data: Path | None, label_col: str | None, model_run: str | None,
+             as_json: bool) -> None:
+    """Score the end model: accuracy, macro-F1 (over the classes present), a per-class table and
+    the most frequent confusions."""
+    from weak_supervision.cycle import evaluate_project
+
+    proj = _load(project)
+    result = evaluate_project(proj, data=data, label_col=label_col, model_run_id=model_run)
+    if as_json:
+        echo_json(result.to_dict())
+        return
+    _print_eval(result)
+
+
+def _print_eval(result: Any) -> None:
+    from rich.table import Table
+
+    con = _stdout_console()
+    con.print(f"{result.model} on {result.source}: {result.n} rows, accuracy {result.accuracy:.3f}, "
+              f"macro-F1 {result.macro_f1:.3f}", highlight=False)
+    table = Table(title="Per class", title_justify="left")
+    for col in ("label", "precision", "recall", "f1", "support"):
+        table.add_column(col, justify="left" if col == "label" else "right")
+    for c in result.to_dict()["per_class"]:
+        table.add_row(str(c.get("label")), _fmt(c.get("precision")), _fmt(c.get("recall")),
+                      _fmt(c.get("f1")), _fmt(c.get("support")))
+    con.print(table)
+    pairs = result.to_dict()["confusions"][:5]
+    if pairs:
+        con.print("Most frequent confusions: " + "; ".join(
+            f"{p.get('gold')} -> {p.get('predicted')} ({p.get('count')})" for p in pairs), highlight=False)
+
+
+@main.command(context_settings=CONTEXT_SETTINGS)
+@project_argument
+@click.option("--no-cache", is_flag=True, help="Recompute every LF vote (ignore the cache).")
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=None,
+              help="Processes for row-wise LFs: 0 = all cores, 1 = in-process.")
+@json_option
+@handle_errors
+def cycle(project: Path, no_cache: bool, jobs: int | None, as_json: bool) -> None:
+    """One label-then-train cycle: apply the LFs, fit and pick the label model, train the end
+    model, score all three on the dev set, record the run and say what changed since the last
+    cycle. With a [pii] section, the project's PII job runs too (spans, scores, redaction)."""
+    from weak_supervision.cycle import run_cycle
+
+    proj = _load(project)
+    pii_run = None
+    with progress_bar(not as_json) as (_progress, stage):
+        result = run_cycle(proj, use_cache=not no_cache, n_jobs=jobs, stage=stage)
+        if proj.config.pii.enabled:
+            from weak_supervision.pii_pipeline import pii_label_project
+
+            pii_run = pii_label_project(proj, use_cache=not no_cache, stage=stage)
+    if as_json:
+        doc = result.to_dict()
+        doc["pii"] = pii_run.to_dict() if pii_run is not None else None
+        echo_json(doc)
+        return
+    _print_cycle(proj, result, pii_run)
+
+
+def _print_cycle(proj: Any, result: Any, pii_run: Any) -> None:
+    from rich.table import Table
+
+    con = _stdout_console()
+    fig = result.label_run.figures
+    con.print(f"[bold]{proj.name}[/] cycle {result.run_id}: {fig['n_rows']:,} rows, {fig['n_lfs']} LFs, "
+              f"coverage {fig['coverage']:.1%}", highlight=False)
+    table = Table(title="Dev set", title_justify="left")
+    for col in ("model", "accuracy", "macro-F1", "coverage"):
+        table.add_column(col, justify="left" if col == "model" else "right")
+    names = {"majority": "majority vote", "label_model": "Snorkel label model", "end_model": "end model"}
+    for split, models in result.evaluations.items():
+        for key, ev in models.items():
+            label = names.get(key, key) + ("" if split == "dev" else f" ({split})")
+            table.add_row(label, _fmt(ev.accuracy), _fmt(ev.macro_f1), _fmt(ev.coverage))
+    con.print(table)
+    diff = result.diff
+    if diff is not None:
+        changes = [f"{len(diff.lfs_added)} LFs added", f"{len(diff.lfs_removed)} removed",
+                   f"{len(diff.lfs_edited)} edited"]
+        con.print("Since the last cycle: " + ", ".join(changes), highlight=False)
+        for m in diff.metrics:
+            if m.delta:
+                con.print(f"  {m.name}: {_fmt(m.before)} -> {_fmt(m.after)} ({m.delta:+.3f})",
+                          highlight=False)
+    if pii_run is not None:
+        doc = pii_run.to_dict()
+        scores = (doc.get("figures") or {}).get("scores") or doc.get("scores") or {}
+        micro = (scores.get("exact") or {}).get("micro")
+        line = f"PII job (run {doc.get('run_id')}): "
+        if micro:
+            line += (f"span P {micro['precision']:.3f}, R {micro['recall']:.3f}, F1 {micro['f1']:.3f} "
+                     f"(exact match, {scores.get('n_docs')} chats with gold spans); ")
+        files = doc.get("files") or {}
+        line += f"redacted text in {files.get('redacted', 'the run folder')}"
+        con.print(line, highlight=False)
+
+
+@main.command(context_settings=CONTEXT_SETTINGS)
+@project_argument
+@json_option
+@handle_errors
+def history(project: Path, as_json: bool) -> None:
+    """One row per cycle: LF count, coverage, label source and the dev figures of each model."""
+    from rich.table import Table
+
+    from weak_supervision.cycle import history as cycle_history
+
+    rows = cycle_history(_load(project))
+    if as_json:
+        echo_json({"cycles": [r.to_dict() for r in rows]})
+        return
+    table = Table(title="Cycles", title_justify="left")
+    for col in ("run", "LFs", "coverage", "labels from", "majority F1", "label model F1",
+                "end model F1", "LF changes"):
+        table.add_column(col)
+    for r in rows:
+        d = r.to_dict()
+        dev = d["dev"]
+        table.add_row(d["run_id"], _fmt(d["n_lfs"]), _fmt(d["coverage"]), _fmt(d["label_source"]),
+                      *[_fmt((dev.get(m) or {}).get("macro_f1"))
+                        for m in ("majority", "label_model", "end_model")],
+                      f"+{len(d['lfs_added'])} -{len(d['lfs_removed'])} ~{len(d['lfs_edited'])}")
+    _stdout_console().print(table)
+
+
+@main.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("run_a")
+@click.argument("run_b")
+@click.option("--project", "-p", type=click.Path(file_okay=False, path_type=Path), default=".",
+              show_default=True, help="The project.")
+@json_option
+@handle_errors
+def diff(run_a: str, run_b: str, project: Path, as_json: bool) -> None:
+    """What changed between two cycles: LFs added, removed and edited, and every figure."""
+    from weak_supervision.cycle import diff_runs
+
+    result = diff_runs(_load(project), run_a, run_b)
+    if as_json:
+        echo_json(result.to_dict())
+        return
+    con = _stdout_console()
+    d = result.to_dict()
+    for key in ("lfs_added", "lfs_removed", "lfs_edited"):
+        con.print(f"{key.replace('_', ' ')}: {', '.join(d[key]) or '-'}", highlight=False)
+    for name, m in d["metrics"].items():
+        con.print(f"{name}: {_fmt(m['before'])} -> {_fmt(m['after'])}", highlight=False)
 
 
 # -- export ---------------------------------------------------------------------------------------

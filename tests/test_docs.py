@@ -65,3 +65,13 @@ def test_docstring_examples_run(name):
     module = importlib.import_module(name)
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0
+
+
+def test_readme_project_config_is_valid(tmp_path):
+    import tomllib
+
+    from weak_supervision.config import config_from_dict
+
+    block = re.search(r"```toml\n(.*?)\n```", README, flags=re.S).group(1)
+    config = config_from_dict(tomllib.loads(block), root=tmp_path)
+    assert config.project.labels and config.data.path == "data.csv"
