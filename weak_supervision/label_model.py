@@ -185,6 +185,18 @@ def _vote_counts(L: np.ndarray, cardinality: int) -> np.ndarray:
     return counts
 
 
+def _covered_scores(dev: tuple[np.ndarray, np.ndarray], pred: np.ndarray) -> Scores:
+    """Scores of ``pred`` on the dev rows some LF votes on (all dev rows if there are none).
+
+    Model choices compare these: every label model leaves the same rows (no votes) unlabelled,
+    and counting them as wrong would reward over-predicting the class most of them belong to.
+    """
+    covered = (dev[0] != -1).any(axis=1)
+    if not covered.any():
+        return score(dev[1], pred)
+    return score(dev[1][covered], pred[covered])
+
+
 def _hard(probs: np.ndarray, covered: np.ndarray) -> np.ndarray:
     """Argmax (lowest index on ties), -1 for rows no LF covered."""
     out = np.argmax(probs, axis=1).astype(np.int64)
@@ -536,8 +548,8 @@ class LabelModel:
         uniform without dev labels.
     search : bool, default True
         With dev labels, also try up to 7 other ``(n_epochs, lr, l2)`` combinations and keep
-        the best by dev macro-F1, then dev accuracy (first tried wins ties; the given
-        hyperparameters are tried first).
+        the best by dev macro-F1, then dev accuracy, on the dev rows some LF votes on (first
+        tried wins ties; the given hyperparameters are tried first).
     max_memory_gb : float, default 4.0
         Memory budget (see :func:`estimate_memory` with ``sparse=True``). When the rows do not
         fit, the model is fitted on a seeded random sample of rows that does (with a warning).
@@ -780,8 +792,7 @@ class LabelModel:
             if dev is None:
                 best = ((0.0, 0.0), model, params)
                 break
-            covered = (dev[0] != -1).any(axis=1)
-            s = score(dev[1], _hard(model.predict_proba(dev[0]), covered))
+            s = _covered_scores(dev, model.predict(dev[0]))
             results.append({**params, "dev_macro_f1": s.macro_f1, "dev_accuracy": s.accuracy,
                             "fit_time_s": round(seconds, 4)})
             key = (s.macro_f1, s.accuracy)
@@ -882,6 +893,12 @@ class LabelModelChoice:
         Dev scores of each model (None when not fitted or without dev labels).
     reason : str
         One sentence saying why.
+    label_model : LabelModel or None
+        The fitted label model, also when majority vote was chosen (None when it was not fitted).
+    covered_scores : dict of str to Scores
+        What the choice compared: the scores of "majority" and "label_model" on the dev rows
+        some LF votes on (empty without dev labels); ``majority_scores`` and
+        ``label_model_scores`` are on all dev rows, counting rows without votes as wrong.
     """
 
     chosen: str
@@ -889,6 +906,8 @@ class LabelModelChoice:
     majority_scores: Scores | None
     label_model_scores: Scores | None
     reason: str
+    label_model: LabelModel | None = field(default=None, repr=False)
+    covered_scores: dict[str, Scores] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready summary (scores, reason, the label model's search), not the model.
@@ -908,6 +927,8 @@ class LabelModelChoice:
             out["best_params"] = dict(self.model.best_params_)
             out["search_results"] = [dict(r) for r in self.model.search_results_]
             out["n_fit_rows"] = self.model.n_fit_rows_
+        if self.covered_scores:
+            out["covered_scores"] = {k: v.to_dict() for k, v in self.covered_scores.items()}
         return out
 
 
@@ -936,9 +957,10 @@ def select_label_model(
     Y_dev, L_dev :
         Dev labels, as in :meth:`LabelModel.fit`.
     prefer : {"auto", "label_model", "majority"}, default "auto"
-        "auto": the higher dev macro-F1, then dev accuracy; ties go to majority vote. Without
-        dev labels: the label model, or majority vote when it cannot be fitted (fewer than 3
-        LFs, memory, divergence). The other two force that model ("label_model" then raises
+        "auto": the higher dev macro-F1, then dev accuracy, on the dev rows some LF votes on
+        (rows without votes get no label from either); ties go to majority vote. Without dev
+        labels: the label model, or majority vote when it cannot be fitted (fewer than 3 LFs,
+        memory, divergence). The other two force that model ("label_model" then raises
         if it cannot be fitted).
     seed : int, default 123
         Seed of the label model.
@@ -985,26 +1007,33 @@ def select_label_model(
         return LabelModelChoice("majority", majority, maj_scores, None,
                                 f"majority vote, because the label model cannot be fitted: {exc}")
     lm_scores = None
+    covered: dict[str, Scores] = {}
     if dev is not None:
         lm_scores = score(dev[1], label_model.predict(dev[0]))
+        covered["majority"] = _covered_scores(dev, majority.predict(dev[0]))
+        covered["label_model"] = _covered_scores(dev, label_model.predict(dev[0]))
+    extra: dict[str, Any] = {"label_model": label_model, "covered_scores": covered}
     if prefer == "label_model":
         return LabelModelChoice("label_model", label_model, maj_scores, lm_scores,
-                                "the label model was requested (prefer='label_model')")
+                                "the label model was requested (prefer='label_model')", **extra)
     if dev is None or maj_scores is None or lm_scores is None:
         return LabelModelChoice("label_model", label_model, None, None,
-                                "no dev labels to compare on; the label model is the default")
-    lm_key = (lm_scores.macro_f1, lm_scores.accuracy)
-    maj_key = (maj_scores.macro_f1, maj_scores.accuracy)
-    where = f"on {lm_scores.n} dev rows"
-    if lm_key > maj_key:
+                                "no dev labels to compare on; the label model is the default",
+                                **extra)
+    lm_cov, maj_cov = covered["label_model"], covered["majority"]
+    where = f"on the {lm_cov.n} dev rows some LF votes on"
+    figures = (f"macro-F1 {lm_cov.macro_f1:.3f} vs {maj_cov.macro_f1:.3f}, accuracy "
+               f"{lm_cov.accuracy:.3f} vs {maj_cov.accuracy:.3f}")
+    if _key(lm_cov) > _key(maj_cov):
         return LabelModelChoice(
             "label_model", label_model, maj_scores, lm_scores,
-            f"the label model scores better {where} (macro-F1 {lm_scores.macro_f1:.3f} vs "
-            f"{maj_scores.macro_f1:.3f}, accuracy {lm_scores.accuracy:.3f} vs "
-            f"{maj_scores.accuracy:.3f})")
-    verdict = "ties with" if lm_key == maj_key else "scores worse than"
+            f"the label model scores better {where} ({figures})", **extra)
+    verdict = "ties with" if _key(lm_cov) == _key(maj_cov) else "scores worse than"
     return LabelModelChoice(
         "majority", majority, maj_scores, lm_scores,
-        f"the label model {verdict} majority vote {where} (macro-F1 {lm_scores.macro_f1:.3f} vs "
-        f"{maj_scores.macro_f1:.3f}, accuracy {lm_scores.accuracy:.3f} vs "
-        f"{maj_scores.accuracy:.3f}); majority vote is simpler")
+        f"the label model {verdict} majority vote {where} ({figures}); majority vote is simpler",
+        **extra)
+
+
+def _key(s: Scores) -> tuple[float, float]:
+    return (s.macro_f1, s.accuracy)
