@@ -7,9 +7,9 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from fake_openai import DEFAULT_KEY, FakeOpenAI
 
 from cli import main
-from fake_openai import DEFAULT_KEY, FakeOpenAI
 
 
 @pytest.fixture

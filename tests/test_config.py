@@ -267,5 +267,5 @@ def test_schema_is_declarative():
     fields = {f.name for f in dataclasses.fields(ProjectConfig)}
     assert {"project", "data", "dev", "lfs", "label_model", "apply"} <= fields
     assert {f.name for f in dataclasses.fields(DataSection)} == {
-        "path", "id_column", "text_columns", "label_column", "generator", "generator_rows",
-        "generator_seed"}
+        "path", "id_column", "text_columns", "label_column", "hide_columns", "generator",
+        "generator_rows", "generator_seed"}

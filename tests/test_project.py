@@ -288,3 +288,16 @@ def test_init_project_refuses_a_file(tmp_path):
     (tmp_path / "f").write_text("")
     with pytest.raises(ConfigError, match="is a file"):
         init_project(tmp_path / "f")
+
+
+def test_hide_columns_are_not_shown_to_lfs(tmp_path):
+    (tmp_path / "labelcycle.toml").write_text(
+        '[project]\nlabels = ["a", "b"]\n[data]\npath = "d.csv"\nlabel_column = "y"\n'
+        'hide_columns = ["y_coarse"]\n')
+    (tmp_path / "d.csv").write_text("text,y,y_coarse\nx,a,A\nz,b,B\n")
+    project = load_project(tmp_path)
+    assert list(project.data.columns) == ["text"]
+    (tmp_path / "labelcycle.toml").write_text(
+        (tmp_path / "labelcycle.toml").read_text().replace('"y_coarse"', '"nope"'))
+    with pytest.raises(DataError, match="hide_columns names \\['nope'\\]"):
+        load_project(tmp_path)

@@ -87,6 +87,9 @@ def apply_lfs(
     ----------
     lfs : sequence of LabelingFunction
         labelcycle LFs (any Snorkel ``LabelingFunction`` works too). Names must be unique.
+        Keyword/regex family LFs run vectorized; an LF with a ``batch_apply(df) -> votes``
+        method (e.g. :class:`labelfns.embeddings.EmbeddingLF`) runs once on all the rows that
+        need it, in this process; other LFs run row by row.
     df : pandas.DataFrame
         One row per data point; LFs read its columns.
     labels : sequence of str, optional
@@ -197,11 +200,49 @@ class _ChunkResult:
 _STATE: dict[str, Any] = {}
 
 
+def _is_batch(lf: Any) -> bool:
+    """An LF that votes on a whole DataFrame at once: ``lf.batch_apply(df) -> votes``."""
+    return not isinstance(lf, PatternLF) and callable(getattr(lf, "batch_apply", None))
+
+
+def _compute_batch(lf: Any, j: int, df: pd.DataFrame, need: np.ndarray, L: np.ndarray,
+                   faulted: np.ndarray, faults: dict[str, int], *, fault_tolerant: bool) -> None:
+    """Run a batch LF (e.g. an embedding LF) once on the rows that need its votes."""
+    rows = np.flatnonzero(need[:, j])
+    if not len(rows):
+        return
+    try:
+        votes = np.asarray(lf.batch_apply(df.iloc[rows]))
+        if votes.shape != (len(rows),) or votes.dtype.kind not in "iu":
+            raise LFError(f"batch_apply returned shape {votes.shape} and dtype {votes.dtype}",
+                          lf=lf.name, hint=f"return {len(rows)} int votes, one a row (-1 = abstain)")
+        if len(votes) and votes.min() < ABSTAIN:
+            raise LFError(f"batch_apply returned the vote {int(votes.min())}", lf=lf.name,
+                          hint="votes are class indices, or -1 to abstain")
+    except LabelcycleError:
+        raise  # already names the LF, or a missing dependency: not a fault of some rows
+    except Exception as exc:  # noqa: BLE001 - user code may raise anything
+        if not fault_tolerant:
+            raise LFError(f"raised {type(exc).__name__}: {exc}", lf=lf.name,
+                          hint="fix the LF, or use fault-tolerant mode (--fault-tolerant) to "
+                               "record faults and go on") from exc
+        faulted[rows, j] = True
+        faults[lf.name] += len(rows)
+        return
+    L[rows, j] = votes
+
+
 def _compute(lfs: list[Any], df: pd.DataFrame, todo: np.ndarray, need: np.ndarray, L: np.ndarray,
              faulted: np.ndarray, faults: dict[str, int], row_ids: np.ndarray, *, n_jobs: int,
              fault_tolerant: bool, progress: ProgressCallback | None) -> None:
     pattern_js = [j for j, lf in enumerate(lfs) if isinstance(lf, PatternLF)]
-    python_js = [j for j, lf in enumerate(lfs) if not isinstance(lf, PatternLF)]
+    batch_js = [j for j, lf in enumerate(lfs) if _is_batch(lf)]
+    python_js = [j for j, lf in enumerate(lfs) if not isinstance(lf, PatternLF) and not _is_batch(lf)]
+    for j in batch_js:  # in this process: batch LFs hold models that do not belong in a fork
+        _compute_batch(lfs[j], j, df, need, L, faulted, faults, fault_tolerant=fault_tolerant)
+    if batch_js:
+        need = need.copy()  # the chunks below must not overwrite the batch votes
+        need[:, batch_js] = False
     chunks = [todo[i:i + CHUNK_ROWS] for i in range(0, len(todo), CHUNK_ROWS)]
     workers = (os.cpu_count() or 1) if n_jobs == 0 else max(1, n_jobs)
     work = len(todo) * max(len(python_js), 1)

@@ -86,6 +86,9 @@ class DataSection:
     ``path`` may end in a glob pattern (``"raw/part-*.csv"``): the files it matches are read in
     name order and their rows joined, as if they were one file.
 
+    ``hide_columns`` lists columns labeling functions must not see (other answers, such as a
+    coarser or finer category of the same item); the gold ``label_column`` is always hidden.
+
     ``generator`` names a Python script (relative to the project folder) with a function
     ``write(path, n, seed)``; when the data file does not exist, :func:`ensure_data` runs it with
     ``generator_rows`` and ``generator_seed`` to create the file. An existing data file is never
@@ -96,6 +99,7 @@ class DataSection:
     id_column: str | None = None
     text_columns: tuple[str, ...] = ("text",)
     label_column: str | None = None
+    hide_columns: tuple[str, ...] = ()
     generator: str | None = None
     generator_rows: int = 600
     generator_seed: int = 0

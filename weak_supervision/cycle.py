@@ -397,7 +397,8 @@ def _end_model(project: Project) -> EndModel:
     return EndModel(kind=cfg.model, confidence_threshold=cfg.confidence_threshold,
                     weighting=cfg.weighting, C=cfg.C, max_features=cfg.max_features,
                     ngram_range=(int(cfg.ngram_range[0]), int(cfg.ngram_range[1])),
-                    seed=cfg.seed, embedding_model=cfg.embedding_model)
+                    seed=cfg.seed, embedding_model=cfg.embedding_model,
+                    cache_dir=str(project.workspace / "embeddings"))
 
 
 def _check_classification(project: Project, what: str) -> None:

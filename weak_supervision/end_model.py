@@ -204,6 +204,7 @@ class EndModel:
         ngram_range: tuple[int, int] = (1, 2),
         seed: int = 123,
         embedding_model: str = "all-MiniLM-L6-v2",
+        cache_dir: str | None = None,
     ) -> None:
         self.kind = kind
         self.confidence_threshold = confidence_threshold
@@ -213,6 +214,7 @@ class EndModel:
         self.ngram_range = ngram_range
         self.seed = seed
         self.embedding_model = embedding_model
+        self.cache_dir = cache_dir
 
     def __repr__(self) -> str:
         return (f"EndModel(kind={self.kind!r}, weighting={self.weighting!r}, "
@@ -258,7 +260,8 @@ class EndModel:
             raise LabelcycleError(
                 "kind='embeddings' needs the optional extra labelcycle[embeddings] "
                 "(pip install 'labelcycle[embeddings]'); or use kind='tfidf'") from exc
-        return np.asarray(embed(texts, model=self.embedding_model), dtype=np.float64)
+        return np.asarray(embed(texts, model=self.embedding_model, cache_dir=self.cache_dir),
+                          dtype=np.float64)
 
     def _features(self, texts: list[str]) -> Any:
         if self.kind == "embeddings":

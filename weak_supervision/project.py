@@ -243,7 +243,15 @@ def load_project(path_or_dir: str | os.PathLike[str]) -> Project:
         dev_mask = np.concatenate([dev_mask, np.ones(len(dev), dtype=bool)])
         sources.append((dev_path, n_data, len(dev)))
 
-    visible = [c for c in frame.columns if c not in label_cols]
+    hidden = set(label_cols) | set(data_cfg.hide_columns)
+    missing_hidden = [c for c in data_cfg.hide_columns if c not in frame.columns]
+    if missing_hidden:
+        raise DataError(f"{data_path}: [data] hide_columns names {missing_hidden}, which the data "
+                        f"does not have; columns: {', '.join(map(str, frame.columns))}")
+    overlap = set(data_cfg.hide_columns) & set(data_cfg.text_columns)
+    if overlap:
+        raise DataError(f"{data_path}: {sorted(overlap)} is in both text_columns and hide_columns")
+    visible = [c for c in frame.columns if c not in hidden]
     data = frame[visible].copy()
     if "text" in data.columns and "text" not in data_cfg.text_columns:
         warnings.warn(
