@@ -730,15 +730,8 @@ class JobManager:
         >>> m.status(m.submit("file-1", model="gpt-4o-mini-2024-07-18").job_id).status
         'dry_run'
         """
-        record, _ = self._get(job_id)
-        if self._offline(record):
-            return record
-        self._check_url(record)
-        job = self._retry(lambda: self._client().retrieve_job(job_id),
-                          hint=f"the job record is kept; ask for the status of {job_id} again")
-        record = self._merge(record, job)
-        self._save(record)
-        return record
+        return self._update(job_id, lambda: self._client().retrieve_job(job_id),
+                            hint=f"the job record is kept; ask for the status of {job_id} again")
 
     def cancel(self, job_id: str) -> JobRecord:
         """Cancel the job on the provider and record the new status.
@@ -752,13 +745,16 @@ class JobManager:
         >>> m.cancel(m.submit("file-1", model="gpt-4o-mini-2024-07-18").job_id).status
         'dry_run'
         """
+        return self._update(job_id, lambda: self._client().cancel_job(job_id),
+                            hint=f"the job record is kept; cancel {job_id} again")
+
+    def _update(self, job_id: str, call: Callable[[], dict[str, Any]], *, hint: str) -> JobRecord:
+        """Make one provider call about a recorded job and record what it answered."""
         record, _ = self._get(job_id)
         if self._offline(record):
             return record
         self._check_url(record)
-        job = self._retry(lambda: self._client().cancel_job(job_id),
-                          hint=f"the job record is kept; cancel {job_id} again")
-        record = self._merge(record, job)
+        record = self._merge(record, self._retry(call, hint=hint))
         self._save(record)
         return record
 

@@ -16,6 +16,7 @@ Example
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import os
 from collections.abc import Callable, Sequence
@@ -281,12 +282,14 @@ def _compute(lfs: list[Any], df: pd.DataFrame, todo: np.ndarray, need: np.ndarra
             _STATE.clear()
         return
     _STATE.update(state)  # inherited by forked workers: LFs and data are never pickled
+    gc.freeze()  # keep the collector from touching (and so copying) the parent's pages in workers
     try:
         ctx = mp.get_context("fork")
         with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=ctx) as pool:
             for res in pool.map(_run_chunk, chunks):
                 merge(res)
     finally:
+        gc.unfreeze()
         _STATE.clear()
 
 
