@@ -131,12 +131,14 @@ def apply_lfs(
     need = np.ones((n, len(lfs)), dtype=bool)
     cached_counts = {lf.name: 0 for lf in lfs}
     hashes: dict[tuple[str, ...] | None, RowIndex] = {}
+    column_hashes: dict[str, np.ndarray] = {}
     fingerprints: list[str] = []
     if cache is not None:
         for j, lf in enumerate(lfs):
             key = _field_key(lf, df)
             if key not in hashes:
-                hashes[key] = RowIndex.of(row_hashes(df, None if key is None else list(key)))
+                hashes[key] = RowIndex.of(row_hashes(df, None if key is None else list(key),
+                                                     memo=column_hashes))
             fp = _fingerprint(lf)
             fingerprints.append(fp)
             votes, found = cache.lookup(fp, hashes[key])

@@ -30,13 +30,16 @@ import pandas as pd
 
 __all__ = ["LFCache", "RowIndex", "row_hashes"]
 
-_FORMAT = "v1"
+_FORMAT = "v2"
 
 
-def row_hashes(df: pd.DataFrame, columns: Sequence[str] | None = None) -> np.ndarray:
+def row_hashes(df: pd.DataFrame, columns: Sequence[str] | None = None, *,
+               memo: dict[str, np.ndarray] | None = None) -> np.ndarray:
     """A stable 64-bit content hash per row of ``df[columns]`` (all columns by default).
 
-    Column names and order are part of the hash.
+    Column names and order are part of the hash. Each column is hashed once (salted with its
+    name) and the columns are mixed in order; ``memo`` keeps per-column hashes between calls
+    on the same frame.
 
     >>> import pandas as pd
     >>> a = row_hashes(pd.DataFrame({"t": ["x", "y"]}))
@@ -45,15 +48,25 @@ def row_hashes(df: pd.DataFrame, columns: Sequence[str] | None = None) -> np.nda
     False
     """
     cols = list(df.columns if columns is None else columns)
-    key = hashlib.sha256(("\x1f".join(map(str, cols)) + _FORMAT).encode()).hexdigest()[:16]
-    if not cols:
-        return np.zeros(len(df), dtype=np.uint64)
-    frame = df[cols]
+    out = np.full(len(df), 0x9E3779B97F4A7C15, dtype=np.uint64)
+    for col in cols:
+        name = str(col)
+        h = memo.get(name) if memo is not None else None
+        if h is None:
+            h = _column_hash(df[col], name)
+            if memo is not None:
+                memo[name] = h
+        with np.errstate(over="ignore"):
+            out = (out ^ h) * np.uint64(0x100000001B3) + np.uint64(0x632BE59BD9B4E019)
+    return out
+
+
+def _column_hash(column: pd.Series, name: str) -> np.ndarray:
+    key = hashlib.sha256((name + "\x1f" + _FORMAT).encode()).hexdigest()[:16]
     try:
-        hashed = pd.util.hash_pandas_object(frame, index=False, hash_key=key)
+        hashed = pd.util.hash_pandas_object(column, index=False, hash_key=key)
     except TypeError:  # unhashable cells (lists, dicts: e.g. gold spans): hash their JSON text
-        frame = frame.apply(lambda col: col.map(_cell_text) if col.dtype == object else col)
-        hashed = pd.util.hash_pandas_object(frame, index=False, hash_key=key)
+        hashed = pd.util.hash_pandas_object(column.map(_cell_text), index=False, hash_key=key)
     return hashed.to_numpy(np.uint64)
 
 
@@ -130,7 +143,9 @@ class LFCache:
             return
         per_unique = np.full(len(index.unique), -1, dtype=np.int16)
         per_unique[index.inverse[mask]] = votes[mask]
-        fresh = np.unique(index.inverse[mask])
+        present = np.zeros(len(index.unique), dtype=bool)
+        present[index.inverse[mask]] = True
+        fresh = np.flatnonzero(present)  # sorted, like index.unique (np.unique would be slower)
         keys, vals = index.unique[fresh], per_unique[fresh]
         old_keys, old_votes = self._load(lf_fingerprint)
         if len(old_keys):
