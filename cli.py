@@ -641,14 +641,17 @@ def _print_cycle(proj: Any, result: Any, pii_run: Any) -> None:
 @json_option
 @handle_errors
 def history(project: Path, as_json: bool) -> None:
-    """One row per cycle: LF count, coverage, label source and the dev figures of each model."""
+    """One row per cycle: LF count, coverage, label source and the dev figures of each model;
+    then the chat models evaluated on the project (zero-shot, fine-tuned) beside them."""
     from rich.table import Table
 
     from weak_supervision.cycle import history as cycle_history
 
-    rows = cycle_history(_load(project))
+    proj = _load(project)
+    rows = cycle_history(proj)
+    chats = _chat_runs(proj)
     if as_json:
-        echo_json({"cycles": [r.to_dict() for r in rows]})
+        echo_json({"cycles": [r.to_dict() for r in rows], "chat_models": chats})
         return
     table = Table(title="Cycles", title_justify="left")
     for col in ("run", "LFs", "coverage", "labels from", "majority F1", "label model F1",
@@ -662,6 +665,31 @@ def history(project: Path, as_json: bool) -> None:
                         for m in ("majority", "label_model", "end_model")],
                       f"+{len(d['lfs_added'])} -{len(d['lfs_removed'])} ~{len(d['lfs_edited'])}")
     _stdout_console().print(table)
+    if chats:
+        chat_table = Table(title="Chat models (labelcycle finetune evaluate)", title_justify="left")
+        for col in ("run", "model", "task", "prompt", "rows", "accuracy", "macro-F1", "invalid",
+                    "PII leak rate"):
+            chat_table.add_column(col)
+        for c in chats:
+            chat_table.add_row(c["run_id"], str(c["model"]), c["task"], str(c.get("prompt") or "-"),
+                               _fmt(c.get("n")), _fmt(c.get("accuracy")), _fmt(c.get("macro_f1")),
+                               _fmt(c.get("invalid_rate")), _fmt(c.get("pii_leak_rate")))
+        _stdout_console().print(chat_table)
+
+
+def _chat_runs(proj: Any) -> list[dict[str, Any]]:
+    """The project's chat-model evaluations, oldest first, beside the cycles in history."""
+    from weak_supervision.pipeline import registry_for
+
+    out = []
+    for run in reversed(registry_for(proj).list_runs("chat_eval")):
+        if run.status != "ok":
+            continue
+        out.append({"run_id": run.id, "model": run.inputs.get("model"),
+                    "task": run.inputs.get("task", "classification"),
+                    "prompt": run.inputs.get("prompt"), **{k: v for k, v in run.figures.items()
+                                                           if k != "model"}})
+    return out
 
 
 @main.command(context_settings=CONTEXT_SETTINGS)
@@ -903,11 +931,15 @@ def finetune_submit(train_file: Path, model: str, validation_file: Path | None, 
         except ValueError:
             raise click.BadParameter(f"expected a number or 'auto', got {v!r}") from None
 
+    from finetune.export import export_provenance
+
     with _job_manager(project, base_url, dry_run) as jobs:
+        metadata = {"project": project.resolve().name,
+                    **export_provenance(jobs.registry, train_file)}  # export/label run, LF set
         record = jobs.submit(train_file, model=model, validation_file=validation_file,
                              n_epochs=num(epochs), batch_size=num(batch_size),
                              learning_rate_multiplier=num(lr_multiplier), suffix=suffix, seed=seed,
-                             metadata={"project": project.resolve().name})
+                             metadata=metadata)
         if watch and not dry_run:
             record = jobs.watch(record.job_id, on_event=None if as_json else _print_event)
     if as_json:
@@ -1020,6 +1052,9 @@ def finetune_list(project: Path, as_json: bool) -> None:
 @click.option("--prompt", type=click.Choice(["fine-tuned", "zero-shot"]), default="fine-tuned",
               show_default=True,
               help="fine-tuned: the short prompt of [export]; zero-shot: the long prompt with every class.")
+@click.option("--task", type=click.Choice(["classification", "text"]), default=None,
+              help="text: a text-to-text task (e.g. summaries), scored by its PII leak rate "
+                   "(default: [export] task).")
 @click.option("--concurrency", type=click.IntRange(min=1), default=4, show_default=True)
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N rows.")
 @project_option
@@ -1027,16 +1062,27 @@ def finetune_list(project: Path, as_json: bool) -> None:
 @json_option
 @handle_errors
 def finetune_evaluate(model: str, data: Path | None, label_col: str | None, prompt: str,
-                      concurrency: int, limit: int | None, project: Path, base_url: str | None,
-                      as_json: bool) -> None:
+                      task: str | None, concurrency: int, limit: int | None, project: Path,
+                      base_url: str | None, as_json: bool) -> None:
     """Score a chat model (zero-shot or fine-tuned) on labelled rows: accuracy, macro-F1 and the
-    answers outside the label set, recorded in the run registry beside the local models.
+    answers outside the label set; or, for a text-to-text task, the share of outputs that leak
+    PII. Recorded in the run registry beside the local models (see labelcycle history).
 
     Answers are cached in the workspace: the same model and prompt are never asked twice.
     """
-    from finetune.project_eval import evaluate_chat_on_project
+    from finetune.project_eval import evaluate_chat_on_project, evaluate_text_on_project
 
     proj = _load(project)
+    if (task or proj.config.export.task) == "text":
+        text_result, run_id = evaluate_text_on_project(proj, model=model, data=data, base_url=base_url,
+                                                       concurrency=concurrency, limit=limit)
+        if as_json:
+            echo_json({"run_id": run_id, **text_result.to_dict()})
+        else:
+            _stdout_console().print(
+                f"{model} on {text_result.n} rows: PII leak rate {text_result.leak_rate:.1%} "
+                f"({text_result.n_leaking} outputs hold PII); run {run_id}", highlight=False)
+        return
     result, run_id = evaluate_chat_on_project(proj, model=model, data=data, label_col=label_col,
                                               prompt=prompt, base_url=base_url,
                                               concurrency=concurrency, limit=limit)

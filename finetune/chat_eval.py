@@ -35,7 +35,7 @@ import unicodedata
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,8 @@ __all__ = [
     "map_answer",
     "request_key",
     "evaluate_chat_model",
+    "evaluate_text_model",
+    "TextEvalResult",
     "pii_leak_rate",
 ]
 
@@ -477,59 +479,20 @@ def evaluate_chat_model(records: pd.DataFrame | Iterable[Mapping[str, Any]], *, 
     (1.0, 0, 1)
     """
     label_set = _check_labels(labels)
-    if concurrency < 1:
-        raise ConfigError(f"concurrency must be >= 1, got {concurrency}")
-    if max_retries < 0:
-        raise ConfigError(f"max_retries must be >= 0, got {max_retries}")
     rows = _rows(records)
     if not rows:
         raise DataError("no rows to evaluate; pass the labelled rows (a DataFrame or dicts)")
-    params: dict[str, Any] = {"temperature": 0.0, "seed": seed}
-    for name, value in (request_params or {}).items():
-        if name in ("model", "messages", "stream", "n"):
-            raise ConfigError(f"request_params may not set {name!r}")
-        if value is None:
-            params.pop(name, None)
-        else:
-            params[name] = value
-    params = dict(sorted(params.items()))
-    cache = Path(cache_dir)
-    cache.mkdir(parents=True, exist_ok=True)
-
     golds: list[int] = []
-    keys: list[str] = []
-    todo: dict[str, list[dict[str, str]]] = {}
-    answers: dict[str, str | None] = {}
     for i, row in enumerate(rows):
         if label_column not in row:
             raise DataError(f"row {i} has no {label_column!r} column with the gold label; "
                             f"fields: {', '.join(map(str, row))}")
         golds.append(_gold_index(row[label_column], label_set, i, label_column))
-        messages = _messages(row, i, system_prompt, user_template)
-        key = request_key(model, messages, params)
-        keys.append(key)
-        if key in answers or key in todo:
-            continue
-        cached = _read_cache(cache, key)
-        if cached is not None:
-            answers[key] = cached["answer"]
-        else:
-            todo[key] = messages
-    hits = set(answers)
-
-    n_requests = 0
-    if todo:
-        client = client_factory()
-        caller = _Caller(client, model=model, params=params, cache_dir=cache,
-                         max_retries=max_retries, retry_backoff=retry_backoff, seed=seed)
-        pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="chat-eval")
-        try:
-            for key, answer in pool.map(caller, todo.items()):
-                answers[key] = answer
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-            n_requests = caller.n_requests
-            client.close()
+    keys, answers, hits, n_requests = _complete(
+        rows, model=model, client_factory=client_factory, system_prompt=system_prompt,
+        user_template=user_template, cache_dir=cache_dir, concurrency=concurrency,
+        max_retries=max_retries, seed=seed, request_params=request_params,
+        retry_backoff=retry_backoff)
 
     predictions = []
     for i, (gold, key) in enumerate(zip(golds, keys, strict=True)):
@@ -543,6 +506,136 @@ def evaluate_chat_model(records: pd.DataFrame | Iterable[Mapping[str, Any]], *, 
         model=model, labels=label_set, n=len(rows), accuracy=_accuracy(y_true, y_pred),
         macro_f1=_macro_f1(y_true, y_pred), n_invalid=n_invalid, n_requests=n_requests,
         n_cache_hits=sum(p.cached for p in predictions), predictions=tuple(predictions))
+
+
+def _complete(rows: list[Mapping[str, Any]], *, model: str,
+              client_factory: Callable[[], ProviderClient], system_prompt: str | None,
+              user_template: str, cache_dir: str | Path, concurrency: int, max_retries: int,
+              seed: int, request_params: Mapping[str, Any] | None, retry_backoff: float
+              ) -> tuple[list[str], dict[str, str | None], set[str], int]:
+    """Ask the model once per distinct prompt (cached answers are reused).
+
+    Returns each row's request key, the answers by key, the keys answered from the cache, and
+    the number of requests made.
+    """
+    if concurrency < 1:
+        raise ConfigError(f"concurrency must be >= 1, got {concurrency}")
+    if max_retries < 0:
+        raise ConfigError(f"max_retries must be >= 0, got {max_retries}")
+    params: dict[str, Any] = {"temperature": 0.0, "seed": seed}
+    for name, value in (request_params or {}).items():
+        if name in ("model", "messages", "stream", "n"):
+            raise ConfigError(f"request_params may not set {name!r}")
+        if value is None:
+            params.pop(name, None)
+        else:
+            params[name] = value
+    params = dict(sorted(params.items()))
+    cache = Path(cache_dir)
+    cache.mkdir(parents=True, exist_ok=True)
+    keys: list[str] = []
+    todo: dict[str, list[dict[str, str]]] = {}
+    answers: dict[str, str | None] = {}
+    for i, row in enumerate(rows):
+        messages = _messages(row, i, system_prompt, user_template)
+        key = request_key(model, messages, params)
+        keys.append(key)
+        if key in answers or key in todo:
+            continue
+        cached = _read_cache(cache, key)
+        if cached is not None:
+            answers[key] = cached["answer"]
+        else:
+            todo[key] = messages
+    hits = set(answers)
+    n_requests = 0
+    if todo:
+        client = client_factory()
+        caller = _Caller(client, model=model, params=params, cache_dir=cache,
+                         max_retries=max_retries, retry_backoff=retry_backoff, seed=seed)
+        pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="chat-eval")
+        try:
+            for key, answer in pool.map(caller, todo.items()):
+                answers[key] = answer
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            n_requests = caller.n_requests
+            client.close()
+    return keys, answers, hits, n_requests
+
+
+@dataclass(frozen=True)
+class TextEvalResult:
+    """Outputs of a chat model on a text-to-text task, and how many of them leak PII.
+
+    ``leaking`` holds, per leaking row, the row number and the PII types found (never the values).
+    """
+
+    model: str
+    n: int
+    n_leaking: int
+    n_requests: int
+    n_cache_hits: int
+    outputs: tuple[str | None, ...] = field(repr=False)
+    leaking: tuple[tuple[int, tuple[str, ...]], ...] = field(repr=False, default=())
+
+    @property
+    def leak_rate(self) -> float:
+        return self.n_leaking / self.n if self.n else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Counts and the leaking rows (row number and PII types only)."""
+        return {"model": self.model, "task": "text", "n": self.n, "n_leaking": self.n_leaking,
+                "pii_leak_rate": self.leak_rate, "n_requests": self.n_requests,
+                "n_cache_hits": self.n_cache_hits,
+                "leaking": [{"row": r, "types": list(t)} for r, t in self.leaking]}
+
+
+def evaluate_text_model(records: pd.DataFrame | Iterable[Mapping[str, Any]], *, model: str,
+                        client_factory: Callable[[], ProviderClient], system_prompt: str | None,
+                        user_template: str, cache_dir: str | Path,
+                        detector: Callable[[str], Sequence[Any]], concurrency: int = 4,
+                        max_retries: int = 5, seed: int = 123,
+                        request_params: Mapping[str, Any] | None = None,
+                        retry_backoff: float = 1.0) -> TextEvalResult:
+    """Run a chat model on a text-to-text task (e.g. summaries) and measure its PII leak rate.
+
+    ``detector`` maps a text to the PII spans found in it (objects with a ``label``, or
+    ``(start, end, label)`` tuples); a row leaks when its output has at least one.
+
+    Example
+    -------
+    >>> import tempfile
+    >>> from finetune.client import ClientFactory
+    >>> cache = tempfile.mkdtemp()
+    >>> key = request_key("m", [{"role": "user", "content": "chat 1"}], {"seed": 123, "temperature": 0.0})
+    >>> import pathlib; p = pathlib.Path(cache) / key[:2] / f"{key}.json"
+    >>> p.parent.mkdir(parents=True); _ = p.write_text(json.dumps({"key": key, "answer": "Mail bo@x.org"}))
+    >>> finds = lambda text: [(0, 1, "EMAIL")] if "@" in text else []
+    >>> r = evaluate_text_model([{"text": "chat 1"}], model="m", system_prompt=None,
+    ...                         user_template="{text}", cache_dir=cache, detector=finds,
+    ...                         client_factory=ClientFactory(base_url="http://127.0.0.1:9/v1"))
+    >>> r.leak_rate, r.leaking
+    (1.0, ((0, ('EMAIL',)),))
+    """
+    rows = _rows(records)
+    if not rows:
+        raise DataError("no rows to evaluate; pass the rows (a DataFrame or dicts)")
+    keys, answers, hits, n_requests = _complete(
+        rows, model=model, client_factory=client_factory, system_prompt=system_prompt,
+        user_template=user_template, cache_dir=cache_dir, concurrency=concurrency,
+        max_retries=max_retries, seed=seed, request_params=request_params,
+        retry_backoff=retry_backoff)
+    outputs = tuple(answers[k] for k in keys)
+    leaking = []
+    for i, text in enumerate(outputs):
+        found = detector(text or "")
+        if found:
+            types = sorted({getattr(sp, "label", None) or sp[2] for sp in found})
+            leaking.append((i, tuple(types)))
+    return TextEvalResult(model=model, n=len(rows), n_leaking=len(leaking), n_requests=n_requests,
+                          n_cache_hits=sum(k in hits for k in keys), outputs=outputs,
+                          leaking=tuple(leaking))
 
 
 def pii_leak_rate(outputs: Iterable[str | None], detector: Callable[[str], Sequence[Any]]) -> float:

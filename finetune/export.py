@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import json
 import math
 import os
@@ -77,8 +78,9 @@ from finetune.pii_gate import PIIGate, PIIGateReport
 from finetune.templates import PromptTemplate, default_system_prompt
 from finetune.tokens import count_message_tokens, encoding_for_model, model_info
 from finetune.validate import DEFAULT_MODEL, ValidationReport, validate_records
-from labelfns.errors import ConfigError, DataError
+from labelfns.errors import ConfigError, DataError, LabelcycleError
 from weak_supervision.prob_labels import ProbabilisticLabels
+from weak_supervision.registry import Registry
 
 if TYPE_CHECKING:
     from weak_supervision.project import Project
@@ -90,6 +92,7 @@ __all__ = [
     "SIDECAR_FILE",
     "EXPORT_OPTIONS",
     "ExportResult",
+    "export_provenance",
     "DuplicateGroups",
     "normalize_text",
     "minhash_signatures",
@@ -1240,3 +1243,35 @@ def export_project(project: Project, *, out_dir: str | os.PathLike[str], run_id:
     registry.finish_run(export_id, status="ok", figures=result.figures())
     return result
 
+
+
+def export_provenance(registry: Registry, train_file: str | os.PathLike[str]) -> dict[str, str]:
+    """Job metadata tracing ``train_file`` back to the export run, the label run and the LF set.
+
+    Finds the newest successful export run whose output folder holds ``train_file``; returns
+    ``{"export_run", "label_run", "lf_set"}`` (``lf_set``: SHA-256 over the label run's LF
+    fingerprints), or ``{}`` for a file labelcycle did not export.
+
+    Example
+    -------
+    >>> import pathlib, tempfile
+    >>> export_provenance(Registry(pathlib.Path(tempfile.mkdtemp()) / "r.sqlite"), "train.jsonl")
+    {}
+    """
+    target = Path(train_file).resolve()
+    for run in registry.list_runs("export"):
+        if run.status != "ok" or Path(str(run.inputs.get("out_dir", ""))).resolve() != target.parent:
+            continue
+        out = {"export_run": run.id}
+        label_id = run.inputs.get("label_run")
+        if label_id:
+            out["label_run"] = str(label_id)
+            try:
+                fps = registry.get_run(str(label_id)).inputs.get("lf_fingerprints") or {}
+            except LabelcycleError:
+                fps = {}
+            if fps:
+                digest = hashlib.sha256(json.dumps(fps, sort_keys=True).encode()).hexdigest()
+                out["lf_set"] = digest[:32]
+        return out
+    return {}

@@ -22,7 +22,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from finetune.chat_eval import ChatEvalResult, evaluate_chat_model
+from finetune.chat_eval import ChatEvalResult, TextEvalResult, evaluate_chat_model, evaluate_text_model
 from finetune.client import ClientFactory
 from finetune.templates import default_system_prompt
 from labelfns.errors import DataError
@@ -30,7 +30,8 @@ from weak_supervision.io import read_table
 from weak_supervision.project import Project, ensure_workspace
 from weak_supervision.registry import Registry
 
-__all__ = ["evaluate_chat_on_project", "evaluation_rows", "prompts_for"]
+__all__ = ["evaluate_chat_on_project", "evaluate_text_on_project", "evaluation_rows", "prompts_for",
+           "pii_detector"]
 
 PromptKind = Literal["fine-tuned", "zero-shot"]
 
@@ -130,3 +131,57 @@ def _public_url(url: str | None) -> str | None:
         return url
     scheme, _, rest = url.partition("://")
     return f"{scheme}://{rest.split('@', 1)[1]}"
+
+
+def pii_detector(project: Project, *, ner: bool = True) -> Any:
+    """A function text -> PII spans, from the built-in span LFs with the project's ``[pii]``
+    settings (``not PII`` votes are left out)."""
+    from labelfns.spans import NOT_PII
+    from weak_supervision.spans import builtin_span_lfs
+
+    cfg = project.config.pii
+    lfs = builtin_span_lfs(ner=ner and cfg.ner, ner_model=cfg.ner_model, phone_region=cfg.phone_region)
+
+    def detect(text: str) -> list[Any]:
+        return [sp for lf in lfs for sp in lf(text) if sp.label != NOT_PII]
+
+    return detect
+
+
+def evaluate_text_on_project(project: Project, *, model: str, data: str | Path | None = None,
+                             base_url: str | None = None, concurrency: int = 4,
+                             limit: int | None = None, ner: bool = True
+                             ) -> tuple[TextEvalResult, str]:
+    """Run ``model`` on a text-to-text task (``[export] task = "text"``, e.g. chat summaries) and
+    record its PII leak rate as a ``chat_eval`` run. Rows: ``data``, else the dev rows."""
+    export = project.config.export
+    if data is None:
+        frame = project.data.loc[project.dev_mask].reset_index(drop=True)
+        source = "dev"
+        if not len(frame):
+            raise DataError("the project has no dev set: pass --data FILE")
+    else:
+        frame, source = read_table(Path(data), what="evaluation data"), str(data)
+    if limit is not None:
+        frame = frame.iloc[:limit]
+    system_prompt = export.system_prompt or ("Summarize the conversation in one or two sentences. "
+                                             "Never include names, contact details or other "
+                                             "personal data.")
+    workspace = ensure_workspace(project)
+    registry = Registry(workspace / "registry.sqlite")
+    factory = ClientFactory(base_url=base_url)
+    run_id = registry.start_run("chat_eval", config_fingerprint=project.config.fingerprint, inputs={
+        "model": model, "task": "text", "data": source, "n_rows": len(frame),
+        "base_url": _public_url(getattr(factory, "base_url", None))})
+    try:
+        result = evaluate_text_model(frame, model=model, client_factory=factory,
+                                     system_prompt=system_prompt, user_template=export.user_template,
+                                     cache_dir=workspace / "chat_cache",
+                                     detector=pii_detector(project, ner=ner), concurrency=concurrency)
+    except BaseException as exc:
+        registry.finish_run(run_id, status="failed", figures={"error": f"{type(exc).__name__}: {exc}"})
+        raise
+    doc = result.to_dict()
+    registry.finish_run(run_id, status="ok", figures={k: doc[k] for k in (
+        "model", "task", "n", "n_leaking", "pii_leak_rate")})
+    return result, run_id

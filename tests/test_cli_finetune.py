@@ -78,6 +78,9 @@ def test_submit_watch_status_events_against_fake_server(runner, exported, monkey
                                    "gpt-4o-mini-2024-07-18", "--suffix", "demo", *args])
         assert sub.exit_code == 0, sub.output
         job = json.loads(sub.stdout)["job_id"]
+        created = [r for r in server.requests if r.method == "POST" and r.path.endswith("/jobs")]
+        metadata = created[-1].body["metadata"]
+        assert metadata["label_run"] and metadata["export_run"] and len(metadata["lf_set"]) == 32
         status = runner.invoke(main, ["finetune", "status", job, *args])
         assert status.exit_code == 0 and json.loads(status.stdout)["job_id"] == job
         events = runner.invoke(main, ["finetune", "events", job, *args])
@@ -106,3 +109,17 @@ def test_finetune_evaluate_against_fake_server(runner, exported, monkeypatch):
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["n"] == 60 and doc["n_invalid"] == 0 and 0 < doc["accuracy"] < 1
+
+
+def test_history_lists_chat_model_runs_beside_cycles(runner, exported, monkeypatch):
+    root, _out, _ = exported
+    monkeypatch.setenv("OPENAI_API_KEY", DEFAULT_KEY)
+    with FakeOpenAI() as server:
+        server.default_answer = "shipping"
+        for prompt in ("zero-shot", "fine-tuned"):
+            result = runner.invoke(main, ["finetune", "evaluate", "--model", "m", "--prompt", prompt,
+                                          "--project", str(root), "--base-url", server.url])
+            assert result.exit_code == 0, result.output
+    doc = json.loads(runner.invoke(main, ["history", str(root), "--json"]).stdout)
+    assert [c["prompt"] for c in doc["chat_models"]] == ["zero-shot", "fine-tuned"]
+    assert all(0 <= c["accuracy"] <= 1 for c in doc["chat_models"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 from fake_openai import DEFAULT_KEY, FakeOpenAI
@@ -58,3 +60,21 @@ def test_data_file_without_label_column(project, tmp_path):
     pd.DataFrame({"text": ["a"]}).to_csv(path, index=False)
     with pytest.raises(DataError, match="label"):
         evaluation_rows(project, path)
+
+
+def test_text_task_pii_leak_rate_recorded(project, monkeypatch):
+    from finetune.project_eval import evaluate_text_on_project
+
+    frame = project.data.loc[project.dev_mask].reset_index(drop=True)
+    with FakeOpenAI() as server:
+        server.default_answer = "The customer asked about an order."
+        server.chat_answers[frame.text[0]] = "Mail the customer at anna.k@example.com today."
+        n_bad = int((frame.text == frame.text[0]).sum())
+        monkeypatch.setenv("OPENAI_API_KEY", DEFAULT_KEY)
+        result, run_id = evaluate_text_on_project(project, model="ft:sum", base_url=server.url,
+                                                  ner=False)
+    assert result.n == 60 and result.n_leaking == n_bad
+    assert result.leaking[0][1] == ("EMAIL",)
+    run = Registry(project.workspace / "registry.sqlite").get_run(run_id)
+    assert run.figures["pii_leak_rate"] == pytest.approx(n_bad / 60)
+    assert "anna.k" not in json.dumps(run.figures) + json.dumps(result.to_dict())
