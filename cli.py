@@ -173,6 +173,10 @@ def label(project: Path, no_cache: bool, fault_tolerant: bool | None, jobs: int 
     from weak_supervision.pipeline import label_project
 
     proj = _load(project)
+    if proj.config.project.task == "pii":  # the labeling job of a PII project is its span job
+        click.get_current_context().invoke(pii_label, project=project, no_cache=no_cache, out=out,
+                                           as_json=as_json)
+        return
     with progress_bar(not as_json) as (progress, stage):
         run = label_project(proj, use_cache=not no_cache, n_jobs=jobs, fault_tolerant=fault_tolerant,
                             progress=progress, stage=stage, out=out)
@@ -583,6 +587,10 @@ def cycle(project: Path, no_cache: bool, jobs: int | None, as_json: bool) -> Non
     from weak_supervision.cycle import run_cycle
 
     proj = _load(project)
+    if proj.config.project.task == "pii":  # a PII project's cycle is its span job
+        click.get_current_context().invoke(pii_label, project=project, no_cache=no_cache, out=None,
+                                           as_json=as_json)
+        return
     pii_run = None
     with progress_bar(not as_json) as (_progress, stage):
         result = run_cycle(proj, use_cache=not no_cache, n_jobs=jobs, stage=stage)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -59,3 +60,16 @@ def test_diff_unknown_run_is_clean_error(runner, project):
     result = runner.invoke(main, ["diff", "20990101-000000-aaaaaa", "20990101-000000-bbbbbb",
                                   "--project", str(project)])
     assert result.exit_code == 1 and "Traceback" not in result.output
+
+
+def test_label_and_cycle_run_the_span_job_of_a_pii_project(runner, tmp_path):
+    root = tmp_path / "pii"
+    root.mkdir()
+    generator = Path(__file__).resolve().parents[1] / "examples" / "support_chats" / "generate_chats.py"
+    (root / "generate_chats.py").write_text(generator.read_text())
+    (root / "labelcycle.toml").write_text(
+        '[project]\ntask = "pii"\n[data]\npath = "chats.jsonl"\nid_column = "id"\n'
+        'generator = "generate_chats.py"\ngenerator_rows = 30\n[pii]\ngold_column = "spans"\nner = false\n')
+    for command in ("label", "cycle"):
+        doc = run_json(runner, [command, str(root)])
+        assert doc["figures"]["n_rows"] == 30 and doc["figures"]["exact_micro"]["f1"] > 0.5
