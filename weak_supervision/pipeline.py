@@ -124,9 +124,9 @@ def _fit(project: Project, matrix: LabelMatrix) -> tuple[LabelModelChoice, list[
 
 
 def _summary(project: Project, matrix: LabelMatrix, choice: LabelModelChoice) -> LFSummary:
-    learned = getattr(choice.model, "lf_accuracies_", None) if choice.chosen == "label_model" else None
-    if learned is None and hasattr(choice, "label_model") and choice.label_model is not None:
-        learned = getattr(choice.label_model, "lf_accuracies_", None)
+    # the label model's learned accuracies, also when majority vote produced the labels
+    fitted = choice.model if choice.chosen == "label_model" else getattr(choice, "label_model", None)
+    learned = getattr(fitted, "lf_accuracies_", None)
     y = project.y_dev if (project.y_dev >= 0).any() else None
     return lf_summary(matrix, matrix.lf_names, Y=y, labels=project.labels, learned_accuracy=learned)
 
@@ -179,7 +179,7 @@ def label_project(
                                                choice.chosen)
         summary = _summary(project, matrix, choice)
         figures = _figures(project, matrix, choice, probs)
-        folder = run_dir(registry_path_workspace(registry), run_id, create=True)
+        folder = run_dir(ensure_workspace(project), run_id, create=True)
         paths = {"labels": folder / "labels.parquet", "matrix": folder / "label_matrix.parquet",
                  "summary": folder / "summary.json"}
         probs.write_parquet(paths["labels"])
@@ -199,10 +199,6 @@ def label_project(
         raise
     registry.finish_run(run_id, status="ok", figures=figures)
     return run
-
-
-def registry_path_workspace(registry: Registry) -> Path:
-    return Path(registry.path).parent
 
 
 def _figures(project: Project, matrix: LabelMatrix, choice: LabelModelChoice,
