@@ -956,9 +956,12 @@ def finetune_submit(train_file: Path, model: str, validation_file: Path | None, 
         _print_job(record)
 
 
+def _event_line(event: dict[str, Any]) -> str:
+    return f"[{event.get('level', 'info')}] {event.get('message', '')}"
+
+
 def _print_event(event: dict[str, Any]) -> None:
-    _stderr_console().print(f"[{event.get('level', 'info')}] {event.get('message', '')}",
-                            highlight=False, markup=False)
+    _stderr_console().print(_event_line(event), highlight=False, markup=False)
 
 
 @finetune.command("status", context_settings=CONTEXT_SETTINGS)
@@ -1002,8 +1005,7 @@ def finetune_events(job_id: str, limit: int, project: Path, base_url: str | None
         echo_json({"job_id": job_id, "events": events})
     else:
         for event in events:
-            _stdout_console().print(f"[{event.get('level', 'info')}] {event.get('message', '')}",
-                                    highlight=False, markup=False)
+            _stdout_console().print(_event_line(event), highlight=False, markup=False)
 
 
 @finetune.command("checkpoints", context_settings=CONTEXT_SETTINGS)
