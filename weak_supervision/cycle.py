@@ -33,7 +33,7 @@ import pandas as pd
 
 from labelfns.errors import ConfigError, DataError, LabelcycleError
 from weak_supervision.end_model import EndModel
-from weak_supervision.io import read_table, write_json
+from weak_supervision.io import atomic_write, read_table, write_json
 from weak_supervision.label_model import MajorityVote
 from weak_supervision.metrics import macro_f1
 from weak_supervision.pipeline import LabelRun, label_project, load_project_lfs, registry_for
@@ -58,6 +58,9 @@ __all__ = [
     "run_cycle",
     "history",
     "diff_runs",
+    "cycle_predictions",
+    "write_predictions",
+    "PREDICTION_COLUMNS",
 ]
 
 StageCallback = Callable[[str], None]
@@ -801,6 +804,59 @@ def _held_out(project: Project, run: LabelRun, model: EndModel, train_id: str, *
     return results
 
 
+PREDICTION_COLUMNS = ("id", "split", "gold", "majority", "label_model", "label_model_confidence",
+                      "end_model", "end_model_confidence")
+"""Columns of a cycle's ``predictions.parquet``: class indices, -1 for none (no gold, no vote)."""
+
+
+def cycle_predictions(project: Project, label_run: LabelRun, train_run: TrainRun) -> pd.DataFrame:
+    """One row per data row: split, gold (dev only), and each model's prediction and confidence.
+
+    Class columns hold indices into ``project.labels``; -1 means unknown gold (pool rows) or no
+    prediction (a label model on a row without votes). ``label_model`` is the training-label source
+    the label run chose; ``majority`` is majority vote beside it.
+
+    Example
+    -------
+    >>> import tempfile
+    >>> from weak_supervision.project import init_project, load_project
+    >>> from weak_supervision.pipeline import label_project
+    >>> project = load_project(init_project(tempfile.mkdtemp()))
+    >>> run = label_project(project, n_jobs=1)
+    >>> frame = cycle_predictions(project, run, train_project(project, label_run_id=run.run_id))
+    >>> tuple(frame.columns) == PREDICTION_COLUMNS, sorted(frame["split"].unique())
+    (True, ['dev', 'pool'])
+    """
+    L = label_run.matrix.L
+    lm = label_run.labels
+    probs, covered = lm.probs, lm.covered
+    lm_pred = np.where(covered, np.argmax(probs, axis=1), -1) if len(probs) else np.zeros(0, int)
+    lm_conf = np.where(covered, probs.max(axis=1) if len(probs) else 0.0, np.nan)
+    k = len(project.labels)
+    majority = MajorityVote(k).fit(L).predict(L)
+    texts = project.data["text"].to_numpy(dtype=object)
+    end_probs = train_run.model.predict_proba(list(texts)) if len(texts) else np.zeros((0, k))
+    return pd.DataFrame({
+        "id": [str(i) for i in project.ids],
+        "split": np.where(project.dev_mask, "dev", "pool"),
+        "gold": np.where(project.dev_mask, project.y_dev, -1).astype(np.int64),
+        "majority": np.asarray(majority, dtype=np.int64),
+        "label_model": np.asarray(lm_pred, dtype=np.int64),
+        "label_model_confidence": np.asarray(lm_conf, dtype=float),
+        "end_model": np.argmax(end_probs, axis=1).astype(np.int64),
+        "end_model_confidence": end_probs.max(axis=1).astype(float),
+    })
+
+
+def write_predictions(path: Path, project: Project, label_run: LabelRun, train_run: TrainRun
+                      ) -> Path:
+    """Write :func:`cycle_predictions` to ``path`` (Parquet, atomically)."""
+    frame = cycle_predictions(project, label_run, train_run)
+    with atomic_write(path, mode="wb") as fh:
+        frame.to_parquet(fh, index=False)
+    return path
+
+
 def _fingerprints(lfs: list[Any]) -> dict[str, str]:
     return {lf.name: (lf.fingerprint() if hasattr(lf, "fingerprint") else "") for lf in lfs}
 
@@ -890,7 +946,10 @@ def run_cycle(
                                "lfs_removed": list(diff.lfs_removed),
                                "lfs_edited": list(diff.lfs_edited)}
         folder = run_dir(_workspace(registry), run_id, create=True)
-        paths = {"summary": folder / "cycle.json"}
+        paths = {"summary": folder / "cycle.json", "predictions": folder / "predictions.parquet",
+                 "matrix": label_run.paths["matrix"]}
+        say("writing per-row predictions")
+        write_predictions(paths["predictions"], project, label_run, train_run)
         result = CycleResult(run_id, label_run, train_run, evaluations, diff, figures, paths)
         write_json(paths["summary"], result.to_dict())
     except BaseException as exc:
