@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from labelfns.errors import ConfigError, DataError, LabelcycleError
@@ -332,3 +333,26 @@ def test_youtube_spam_example_runs_a_cycle(tmp_path, shared_data):
     assert held["end_model"].accuracy > held["majority"].accuracy
     assert dev["end_model"].coverage == 1.0
     assert result.figures["n_lfs"] >= 10 and result.figures["coverage"] > 0.7
+
+
+def test_run_cycle_writes_predictions_for_every_row(tmp_path):
+    from weak_supervision.cycle import PREDICTION_COLUMNS
+    from weak_supervision.project import init_project, load_project
+
+    project = load_project(init_project(tmp_path / "p"))
+    result = run_cycle(project, n_jobs=1)
+    frame = pd.read_parquet(result.paths["predictions"])
+    assert tuple(frame.columns) == PREDICTION_COLUMNS
+    assert len(frame) == project.n_rows
+    assert frame["id"].tolist() == [str(i) for i in project.ids]
+    dev = frame["split"].eq("dev").to_numpy()
+    assert (dev == project.dev_mask).all()
+    assert (frame.loc[dev, "gold"].to_numpy() == project.y_dev[project.dev_mask]).all()
+    assert (frame.loc[~dev, "gold"] == -1).all()
+    k = len(project.labels)
+    for col in ("majority", "label_model", "end_model"):
+        assert frame[col].between(-1, k - 1).all()
+    assert frame["end_model"].ge(0).all()
+    assert frame["end_model_confidence"].between(1 / k - 1e-9, 1).all()
+    uncovered = frame["label_model"].eq(-1)
+    assert frame.loc[uncovered, "label_model_confidence"].isna().all()
