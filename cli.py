@@ -649,29 +649,39 @@ def _print_cycle(proj: Any, result: Any, pii_run: Any) -> None:
 @json_option
 @handle_errors
 def history(project: Path, as_json: bool) -> None:
-    """One row per cycle: LF count, coverage, label source and the dev figures of each model;
-    then the chat models evaluated on the project (zero-shot, fine-tuned) beside them."""
+    """One row per cycle: LF count, coverage, label source, the dev figures of each model and the
+    slices whose dev accuracy moved most since the cycle before; then the chat models evaluated
+    on the project (zero-shot, fine-tuned) beside them."""
     from rich.table import Table
 
+    from analysis.history import slice_history
     from weak_supervision.cycle import history as cycle_history
 
     proj = _load(project)
     rows = cycle_history(proj)
+    slices = {c.run_id: c for c in slice_history(proj, run_ids=[r.run_id for r in rows])}
     chats = _chat_runs(proj)
     if as_json:
-        echo_json({"cycles": [r.to_dict() for r in rows], "chat_models": chats})
+        cycles = []
+        for r in rows:
+            doc = r.to_dict()
+            doc["slices"] = slices[r.run_id].to_dict() if r.run_id in slices else None
+            cycles.append(doc)
+        echo_json({"cycles": cycles, "chat_models": chats})
         return
     table = Table(title="Cycles", title_justify="left")
     for col in ("run", "LFs", "coverage", "labels from", "majority F1", "label model F1",
-                "end model F1", "LF changes"):
+                "end model F1", "LF changes", "slices that moved most (dev accuracy)"):
         table.add_column(col)
     for r in rows:
         d = r.to_dict()
         dev = d["dev"]
+        moved = slices[r.run_id].largest_changes(3) if r.run_id in slices else []
         table.add_row(d["run_id"], _fmt(d["n_lfs"]), _fmt(d["coverage"]), _fmt(d["label_source"]),
                       *[_fmt((dev.get(m) or {}).get("macro_f1"))
                         for m in ("majority", "label_model", "end_model")],
-                      f"+{len(d['lfs_added'])} -{len(d['lfs_removed'])} ~{len(d['lfs_edited'])}")
+                      f"+{len(d['lfs_added'])} -{len(d['lfs_removed'])} ~{len(d['lfs_edited'])}",
+                      ", ".join(f"{name} {delta:+.3f}" for name, delta in moved) or "-")
     _stdout_console().print(table)
     if chats:
         chat_table = Table(title="Chat models (labelcycle finetune evaluate)", title_justify="left")
@@ -721,6 +731,93 @@ def diff(run_a: str, run_b: str, project: Path, as_json: bool) -> None:
         con.print(f"{key.replace('_', ' ')}: {', '.join(d[key]) or '-'}", highlight=False)
     for name, m in d["metrics"].items():
         con.print(f"{name}: {_fmt(m['before'])} -> {_fmt(m['after'])}", highlight=False)
+
+
+# -- slices and suggestions -----------------------------------------------------------------------
+def slice_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Options shared by `slices` and `suggest`: which cycle, which model, extra slices."""
+    f = click.option("--seed", type=int, default=0, show_default=True,
+                     help="Seed of the bootstrap (and of suggestion sampling).")(f)
+    f = click.option("--predictions", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                     help="Score another model's predictions (CSV/JSONL/Parquet: id, prediction"
+                          "[, valid, answer]), e.g. a chat model's.")(f)
+    f = click.option("--model", "model", type=click.Choice(["end_model", "label_model", "majority"]),
+                     default=None, help="The model whose errors to slice (default: the end model).")(f)
+    f = click.option("--slices", "slice_files", multiple=True,
+                     type=click.Path(dir_okay=False, path_type=Path),
+                     help="A module of @slicing_function slices (repeatable); those in the LF "
+                          "modules are used too.")(f)
+    f = click.option("--run", "run_id", default=None,
+                     help="The cycle run (PII projects: the pii run); default the latest.")(f)
+    return f
+
+
+def _slice_report(proj: Any, run_id: str | None, slice_files: tuple[Path, ...],
+                  predictions: Path | None, model: str | None, seed: int, **kw: Any) -> Any:
+    from analysis.slice_report import build_report
+
+    return build_report(proj, run_id=run_id, slice_modules=[str(p) for p in slice_files],
+                        predictions=predictions, model=model, seed=seed, **kw)
+
+
+@main.command(context_settings=CONTEXT_SETTINGS)
+@project_argument
+@slice_options
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "md", "html"]), default=None,
+              help="Output format (default: table on the terminal; with --out, from its suffix).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the report to this file (written whole, then renamed).")
+@click.option("--top", type=click.IntRange(min=1), default=None, help="Show the top N slices only.")
+@click.option("--examples", type=click.IntRange(min=0), default=3, show_default=True,
+              help="Example rows per slice.")
+@click.option("--no-redact", is_flag=True, help="Show example rows without redacting PII.")
+@click.option("--boot", type=click.IntRange(min=0), default=1000, show_default=True,
+              help="Bootstrap resamples for the 95%% intervals (0: no intervals).")
+@json_option
+@handle_errors
+def slices(project: Path, run_id: str | None, slice_files: tuple[Path, ...],
+           predictions: Path | None, model: str | None, seed: int, fmt: str | None,
+           out: Path | None, top: int | None, examples: int, no_redact: bool, boot: int,
+           as_json: bool) -> None:
+    """Where the model is wrong: built-in and your slices, ranked by expected gain, with the gap
+    to overall (bootstrap 95% interval), coverage, conflicts, top LFs and examples. The HTML
+    report (--format html) also holds plots, the cycle history and LF suggestions."""
+    from analysis.render import render, report_table, write_report
+
+    proj = _load(project)
+    report = _slice_report(proj, run_id, slice_files, predictions, model, seed,
+                           n_boot=boot, n_examples=examples, redact=not no_redact)
+    if as_json:
+        fmt = "json"
+    suggestions = _html_suggestions(proj, report, run_id, seed) if (
+        fmt == "html" or (out is not None and fmt is None and out.suffix in (".html", ".htm"))) else None
+    if out is not None:
+        path = write_report(report, out, fmt, suggestions=suggestions, top=top)
+        if as_json:
+            echo_json({"report": str(path), **report.to_dict()})
+        else:
+            _say(f"wrote {path}")
+        return
+    if fmt in (None, "table"):
+        con = _stdout_console()
+        con.print(report_table(report, top=top))
+        for note in report.notes:
+            _say(note)
+        return
+    click.echo(render(report, fmt, suggestions=suggestions, top=top))
+
+
+def _html_suggestions(proj: Any, report: Any, run_id: str | None, seed: int) -> Any:
+    """LF suggestions for the HTML report; none (with a note on stderr) when they cannot be made."""
+    try:
+        from analysis.suggest import suggest_for_project
+    except ImportError:
+        return None
+    try:
+        return suggest_for_project(proj, run_id=run_id, seed=seed)
+    except LabelcycleError as exc:
+        _say(f"no LF suggestions in the report: {exc}")
+        return None
 
 
 # -- export ---------------------------------------------------------------------------------------

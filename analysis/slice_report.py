@@ -46,7 +46,11 @@ import pandas as pd
 
 from analysis.builtin_slices import LOW_CONFIDENCE, Slice, builtin_slices
 from analysis.cycle_data import EXTERNAL, CycleData, load_cycle_data
-from analysis.slicing import SlicingFunctionError, apply_slices, load_slicing_functions
+from analysis.slicing import (
+    SlicingFunctionError,
+    apply_slices,
+    project_slicing_functions,
+)
 from labelfns.errors import DataError, LabelcycleError
 from labelfns.pii import PII_DETECTORS, detect_all
 from weak_supervision.metrics import macro_f1
@@ -765,7 +769,8 @@ def build_report(
     run_id : str, optional
         The cycle (PII: pii) run; default the latest successful one.
     slice_modules : sequence of path-like or str
-        Modules with slicing functions (paths relative to the project folder).
+        Modules with slicing functions (paths relative to the project folder), used beside
+        those found in the project's LF modules.
     predictions : path-like or DataFrame, optional
         Another model's predictions to score instead of the end model's
         (:func:`~analysis.cycle_data.read_predictions`).
@@ -792,7 +797,7 @@ def build_report(
     labelfns.errors.DataError: project ... has no successful 'cycle' run yet; run `labelcycle cycle` first
     """
     data = load_cycle_data(project, run_id, predictions=predictions, span_match=span_match)
-    sfs = load_slicing_functions(slice_modules, base_dir=project.root) if slice_modules else []
+    sfs = project_slicing_functions(project, slice_modules)
     return slice_report(data, slicing_functions=sfs, model=model, n_boot=n_boot, seed=seed,
                         n_examples=n_examples, redact=redact,
                         history=report_history(project) if include_history else ())

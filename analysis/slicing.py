@@ -32,6 +32,7 @@ from labelfns.loading import collect_lfs, load_module
 from weak_supervision.apply import Row
 
 __all__ = [
+    "project_slicing_functions",
     "SlicingFunction",
     "SlicingFunctionError",
     "slicing_function",
@@ -198,6 +199,37 @@ def load_slicing_functions(
             if id(sf) not in seen:
                 seen.add(id(sf))
                 found.append(sf)
+    _check_names(found)
+    return found
+
+
+def project_slicing_functions(
+    project: Any,
+    extra: Iterable[str | os.PathLike[str]] = (),
+) -> list[_SnorkelSF]:
+    """A project's slicing functions: those in its LF modules, then those in ``extra`` modules.
+
+    LF modules may hold slicing functions beside the LFs (the LF loader leaves them out); a
+    module in ``extra`` must define at least one.
+
+    Example
+    -------
+    >>> import tempfile
+    >>> from weak_supervision.project import init_project, load_project
+    >>> project_slicing_functions(load_project(init_project(tempfile.mkdtemp())))
+    []
+    """
+    found: list[_SnorkelSF] = []
+    seen: set[int] = set()
+    for source in project.lf_modules:
+        for sf in collect_lfs(load_module(source, base_dir=project.root), kind=_SnorkelSF):
+            if id(sf) not in seen:
+                seen.add(id(sf))
+                found.append(sf)
+    extra = list(extra)
+    if extra:
+        found.extend(sf for sf in load_slicing_functions(extra, base_dir=project.root)
+                     if id(sf) not in seen)
     _check_names(found)
     return found
 

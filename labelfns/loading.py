@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from snorkel.labeling import LabelingFunction as _SnorkelLF
+from snorkel.slicing import SlicingFunction as _SnorkelSF
 
 from labelfns.core import check_unique_names
 from labelfns.errors import LabelcycleError
@@ -62,14 +63,22 @@ def load_lfs(sources: Iterable[str | Path], *, base_dir: str | Path | None = Non
 
 
 def collect_lfs(module: types.ModuleType, *, kind: type = _SnorkelLF) -> list[Any]:
-    """The module-level objects of type ``kind`` (and lists/tuples of them), in definition order."""
+    """The module-level objects of type ``kind`` (and lists/tuples of them), in definition order.
+
+    Snorkel's slicing functions are a subclass of its LFs: unless ``kind`` asks for them, they
+    are left out, so one module may hold a project's LFs and its slicing functions.
+    """
+    def wanted(value: Any) -> bool:
+        return isinstance(value, kind) and (issubclass(kind, _SnorkelSF)
+                                            or not isinstance(value, _SnorkelSF))
+
     found: list[Any] = []
     for name, value in vars(module).items():
         if name.startswith("__"):
             continue
-        if isinstance(value, kind):
+        if wanted(value):
             found.append(value)
-        elif isinstance(value, (list, tuple)) and value and all(isinstance(v, kind) for v in value):
+        elif isinstance(value, (list, tuple)) and value and all(wanted(v) for v in value):
             found.extend(value)
     return found
 

@@ -55,3 +55,16 @@ def test_missing_module_is_clear(tmp_path):
         load_lfs([tmp_path / "nope.py"])
     with pytest.raises(LabelcycleError, match="not found"):
         load_lfs(["no_such_module_xyz"])
+
+
+def test_load_lfs_leaves_out_slicing_functions(tmp_path):
+    from labelfns.loading import load_lfs
+
+    (tmp_path / "mixed.py").write_text(
+        "from labelfns import keyword_lf\n"
+        "from snorkel.slicing import slicing_function\n"
+        "lf_refund = keyword_lf('lf_refund', ['refund'], 'refund', labels=['other', 'refund'])\n"
+        "@slicing_function()\n"
+        "def short(x):\n"
+        "    return len(x.text) < 20\n")
+    assert [lf.name for lf in load_lfs([tmp_path / "mixed.py"])] == ["lf_refund"]

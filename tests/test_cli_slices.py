@@ -1,0 +1,121 @@
+"""labelcycle slices (and the slice columns of history) on a starter project."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+
+
+@pytest.fixture(scope="module")
+def runner():
+    return CliRunner()
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    runner = CliRunner()
+    root = tmp_path_factory.mktemp("slices") / "demo"
+    assert runner.invoke(main, ["init", str(root)]).exit_code == 0
+    result = runner.invoke(main, ["cycle", str(root), "--jobs", "1", "--json"])
+    assert result.exit_code == 0, result.output
+    return root
+
+
+def test_slices_json_ranks_builtin_slices(runner, project):
+    result = runner.invoke(main, ["slices", str(project), "--json", "--boot", "200"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    names = [s["name"] for s in doc["slices"]]
+    assert {"gold=billing", "gold=shipping", "gold=product", "uncovered"} <= set(names)
+    gains = [s["expected_gain"] or 0 for s in doc["slices"]]
+    assert gains == sorted(gains, reverse=True)
+    assert doc["overall"]["n_dev"] == 60
+
+
+def test_slices_table_names_the_top_slice(runner, project):
+    result = runner.invoke(main, ["slices", str(project), "--top", "3", "--boot", "100"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(runner.invoke(main, ["slices", str(project), "--json", "--boot", "100"]).stdout)
+    assert doc["slices"][0]["name"] in result.stdout
+
+
+def test_slices_html_file_is_self_contained(runner, project, tmp_path):
+    out = tmp_path / "report.html"
+    result = runner.invoke(main, ["slices", str(project), "--out", str(out), "--boot", "100"])
+    assert result.exit_code == 0, result.output
+    text = out.read_text()
+    ids: list[str] = []
+
+    class Sections(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            ids.extend(v for k, v in attrs if k == "id" and v)
+
+    Sections().feed(text)
+    for section in ("summary", "slices", "gaps", "confusions", "coverage", "history"):
+        assert any(section in i for i in ids), section
+    assert not re.search(r"(https?:)?//[a-z0-9]", text, re.I)
+    assert not list(tmp_path.glob("*.tmp*"))
+
+
+def test_slices_markdown_to_stdout(runner, project):
+    result = runner.invoke(main, ["slices", str(project), "--format", "md", "--boot", "0"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.lstrip().startswith("#")
+    assert "| " in result.stdout
+
+
+def test_slices_user_slicing_function_that_raises_is_named(runner, project, tmp_path):
+    sf = tmp_path / "my_slices.py"
+    sf.write_text("from analysis.slicing import slicing_function\n"
+                  "@slicing_function\n"
+                  "def broken(x):\n"
+                  "    return 1 / 0\n")
+    result = runner.invoke(main, ["slices", str(project), "--slices", str(sf), "--boot", "0"])
+    assert result.exit_code == 1
+    assert "broken" in result.output and "ZeroDivisionError" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_slices_user_slicing_function_is_reported(runner, project, tmp_path):
+    sf = tmp_path / "my_slices.py"
+    sf.write_text("from analysis.slicing import slicing_function\n"
+                  "@slicing_function\n"
+                  "def mentions_order(x):\n"
+                  "    return 'order' in x.text.lower()\n")
+    result = runner.invoke(main, ["slices", str(project), "--slices", str(sf), "--json",
+                                  "--boot", "0"])
+    assert result.exit_code == 0, result.output
+    assert "mentions_order" in [s["name"] for s in json.loads(result.stdout)["slices"]]
+
+
+def test_slices_predictions_with_wrong_ids_say_how_many(runner, project, tmp_path):
+    bad = tmp_path / "preds.csv"
+    pd.DataFrame({"id": ["nope-1", "nope-2"], "prediction": ["billing", "product"]}).to_csv(
+        bad, index=False)
+    result = runner.invoke(main, ["slices", str(project), "--predictions", str(bad)])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert re.search(r"\d+", result.output) and "id" in result.output
+
+
+def test_slices_before_any_cycle_says_run_cycle(runner, tmp_path):
+    root = tmp_path / "fresh"
+    assert runner.invoke(main, ["init", str(root)]).exit_code == 0
+    result = runner.invoke(main, ["slices", str(root)])
+    assert result.exit_code == 1
+    assert "labelcycle cycle" in result.output
+
+
+def test_history_json_carries_slice_figures(runner, project):
+    result = runner.invoke(main, ["history", str(project), "--json"])
+    assert result.exit_code == 0, result.output
+    cycles = json.loads(result.stdout)["cycles"]
+    assert cycles and cycles[-1]["slices"]["metric"] == "accuracy"
+    assert "gold=billing" in cycles[-1]["slices"]["values"]
