@@ -741,6 +741,9 @@ def slice_options(f: Callable[..., Any]) -> Callable[..., Any]:
     f = click.option("--predictions", type=click.Path(dir_okay=False, path_type=Path), default=None,
                      help="Score another model's predictions (CSV/JSONL/Parquet: id, prediction"
                           "[, valid, answer]), e.g. a chat model's.")(f)
+    f = click.option("--chat-run", default=None,
+                     help="Score a chat model's dev answers from this `finetune evaluate` run "
+                          "(or 'latest'); invalid answers become a slice.")(f)
     f = click.option("--model", "model", type=click.Choice(["end_model", "label_model", "majority"]),
                      default=None, help="The model whose errors to slice (default: the end model).")(f)
     f = click.option("--slices", "slice_files", multiple=True,
@@ -752,10 +755,30 @@ def slice_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
+def _chat_predictions(proj: Any, chat_run: str) -> Path:
+    """The predictions file of a chat_eval run (``latest``: the newest one that has one)."""
+    from weak_supervision.pipeline import registry_for
+
+    runs = [r for r in registry_for(proj).list_runs("chat_eval") if r.status == "ok"
+            and (chat_run == "latest" or r.id == chat_run)]
+    for run in runs:
+        path = (run.figures or {}).get("predictions")
+        if path and Path(path).is_file():
+            return Path(path)
+    what = "no chat evaluation" if chat_run == "latest" else f"chat evaluation run {chat_run!r}"
+    raise LabelcycleError(f"{what} of the dev set with saved answers in this project; run "
+                          "`labelcycle finetune evaluate --model M` (without --data/--limit) first")
+
+
 def _slice_report(proj: Any, run_id: str | None, slice_files: tuple[Path, ...],
-                  predictions: Path | None, model: str | None, seed: int, **kw: Any) -> Any:
+                  predictions: Path | None, model: str | None, seed: int,
+                  chat_run: str | None = None, **kw: Any) -> Any:
     from analysis.slice_report import build_report
 
+    if chat_run is not None:
+        if predictions is not None:
+            raise click.UsageError("give --predictions or --chat-run, not both")
+        predictions = _chat_predictions(proj, chat_run)
     return build_report(proj, run_id=run_id, slice_modules=[str(p) for p in slice_files],
                         predictions=predictions, model=model, seed=seed, **kw)
 
@@ -776,7 +799,8 @@ def _slice_report(proj: Any, run_id: str | None, slice_files: tuple[Path, ...],
 @json_option
 @handle_errors
 def slices(project: Path, run_id: str | None, slice_files: tuple[Path, ...],
-           predictions: Path | None, model: str | None, seed: int, fmt: str | None,
+           predictions: Path | None, model: str | None, chat_run: str | None, seed: int,
+           fmt: str | None,
            out: Path | None, top: int | None, examples: int, no_redact: bool, boot: int,
            as_json: bool) -> None:
     """Where the model is wrong: built-in and your slices, ranked by expected gain, with the gap
@@ -785,7 +809,7 @@ def slices(project: Path, run_id: str | None, slice_files: tuple[Path, ...],
     from analysis.render import render, report_table, write_report
 
     proj = _load(project)
-    report = _slice_report(proj, run_id, slice_files, predictions, model, seed,
+    report = _slice_report(proj, run_id, slice_files, predictions, model, seed, chat_run,
                            n_boot=boot, n_examples=examples, redact=not no_redact)
     if as_json:
         fmt = "json"

@@ -26,9 +26,9 @@ from finetune.chat_eval import ChatEvalResult, TextEvalResult, evaluate_chat_mod
 from finetune.client import ClientFactory
 from finetune.templates import default_system_prompt
 from labelfns.errors import DataError
-from weak_supervision.io import read_table
+from weak_supervision.io import atomic_write, read_table
 from weak_supervision.project import Project, ensure_workspace
-from weak_supervision.registry import Registry
+from weak_supervision.registry import Registry, run_dir
 
 __all__ = ["evaluate_chat_on_project", "evaluate_text_on_project", "evaluation_rows", "prompts_for",
            "pii_detector"]
@@ -112,11 +112,33 @@ def evaluate_chat_on_project(project: Project, *, model: str, data: str | Path |
                                      user_template=user_template,
                                      cache_dir=workspace / "chat_cache", label_column="label",
                                      concurrency=concurrency)
+        figures = _figures(result)
+        if data is None and limit is None:
+            figures["predictions"] = str(write_chat_predictions(
+                run_dir(workspace, run_id, create=True) / "predictions.parquet", project, result))
     except BaseException as exc:
         registry.finish_run(run_id, status="failed", figures={"error": f"{type(exc).__name__}: {exc}"})
         raise
-    registry.finish_run(run_id, status="ok", figures=_figures(result))
+    registry.finish_run(run_id, status="ok", figures=figures)
     return result, run_id
+
+
+def write_chat_predictions(path: Path, project: Project, result: ChatEvalResult) -> Path:
+    """The chat model's answer on each dev row (id, prediction, valid, answer), as Parquet.
+
+    ``labelcycle slices --chat-run RUN`` slices these predictions (invalid answers are a slice).
+    """
+    dev_ids = [str(i) for i in np.asarray(project.ids)[project.dev_mask]]
+    labels = tuple(result.labels)
+    frame = pd.DataFrame({
+        "id": [dev_ids[p.row] for p in result.predictions],
+        "prediction": [labels[p.predicted] if p.predicted >= 0 else None for p in result.predictions],
+        "valid": [p.predicted >= 0 for p in result.predictions],
+        "answer": [p.answer for p in result.predictions],
+    })
+    with atomic_write(path, mode="wb") as fh:
+        frame.to_parquet(fh, index=False)
+    return path
 
 
 def _figures(result: ChatEvalResult) -> dict[str, Any]:

@@ -119,3 +119,23 @@ def test_history_json_carries_slice_figures(runner, project):
     cycles = json.loads(result.stdout)["cycles"]
     assert cycles and cycles[-1]["slices"]["metric"] == "accuracy"
     assert "gold=billing" in cycles[-1]["slices"]["values"]
+
+
+def test_slices_chat_run_makes_invalid_answers_a_slice(runner, project, monkeypatch):
+    from fake_openai import DEFAULT_KEY, FakeOpenAI
+
+    missing = runner.invoke(main, ["slices", str(project), "--chat-run", "latest"])
+    assert missing.exit_code == 1 and "finetune evaluate" in missing.output
+    monkeypatch.setenv("OPENAI_API_KEY", DEFAULT_KEY)
+    with FakeOpenAI() as server:
+        server.default_answer = "I cannot tell"
+        server.chat_answers["__never__"] = "billing"
+        result = runner.invoke(main, ["finetune", "evaluate", "--model", "ft:x", "--project",
+                                      str(project), "--base-url", server.url, "--json"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(main, ["slices", str(project), "--chat-run", "latest", "--json",
+                                  "--boot", "0"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    invalid = next(s for s in doc["slices"] if s["name"] == "invalid_answer")
+    assert invalid["n_dev"] == 60

@@ -78,3 +78,25 @@ def test_text_task_pii_leak_rate_recorded(project, monkeypatch):
     run = Registry(project.workspace / "registry.sqlite").get_run(run_id)
     assert run.figures["pii_leak_rate"] == pytest.approx(n_bad / 60)
     assert "anna.k" not in json.dumps(run.figures) + json.dumps(result.to_dict())
+
+
+def test_dev_evaluation_writes_predictions_that_slices_read(project, monkeypatch):
+    from analysis.cycle_data import read_predictions
+
+    frame, _ = evaluation_rows(project)
+    with FakeOpenAI() as server:
+        for row in frame.itertuples():
+            server.chat_answers[row.text] = row.label
+        server.chat_answers[frame.text[0]] = "no idea"
+        monkeypatch.setenv("OPENAI_API_KEY", DEFAULT_KEY)
+        result, run_id = evaluate_chat_on_project(project, model="ft:demo", base_url=server.url)
+    run = Registry(project.workspace / "registry.sqlite").get_run(run_id)
+    preds = pd.read_parquet(run.figures["predictions"])
+    dev_ids = [str(i) for i in project.ids[project.dev_mask]]
+    assert preds["id"].tolist() == dev_ids
+    assert int((~preds["valid"]).sum()) == result.n_invalid > 0
+    assert preds.loc[~preds["valid"], "answer"].eq("no idea").all()
+    table = read_predictions(run.figures["predictions"], ids=[str(i) for i in project.ids],
+                             labels=project.labels, dev_mask=project.dev_mask)
+    assert len(table) == project.n_rows
+    assert int((table["external_present"] & ~table["external_valid"]).sum()) == result.n_invalid
