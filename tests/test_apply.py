@@ -200,3 +200,50 @@ def test_cache_handles_list_cells(tmp_path):
     first = apply_lfs([n_spans], df, cache=LFCache(tmp_path), n_jobs=1)
     again = apply_lfs([n_spans], df, cache=LFCache(tmp_path), n_jobs=1)
     assert first.L[:, 0].tolist() == [-1, 0] and again.cached == {"n_spans": 2}
+
+
+@pytest.mark.parametrize("column", [
+    pd.array(["a dog", None, "no", "DOG!"], dtype="string[pyarrow]"),
+    pd.array(["a dog", None, "no", "DOG!"], dtype="string[python]"),
+    pd.Series(["a dog", None, float("nan"), "DOG!"], dtype=object),
+    pd.Series(["a dog", 7, None, b"dog"], dtype=object),  # not all strings: str() of each cell
+    pd.Series([1, 2, 3, 4]),
+])
+def test_apply_family_texts_equal_snorkel_for_any_column_type(column):
+    df = pd.DataFrame({"text": column})
+    lfs = [keyword_lf("kw_dog", ["dog"], "a"), regex_lf("rx_num", r"^[0-9]$|b'", "b")]
+    got = apply_lfs(lfs, df, labels=LABELS, n_jobs=1)
+    np.testing.assert_array_equal(got.L, snorkel_matrix(lfs, df))
+
+
+def test_apply_returns_int64_votes_with_chunks_and_cache(tmp_path, monkeypatch):
+    import weak_supervision.apply as mod
+
+    monkeypatch.setattr(mod, "CHUNK_ROWS", 50)
+    df = make_df(300)
+    lfs = all_kinds()
+    first = apply_lfs(lfs, df, labels=LABELS, cache=LFCache(tmp_path), n_jobs=1)
+    changed = df.copy()
+    changed.loc[[5, 120, 121, 299], "text"] = ["dog", "12 oz", "x", "money back"]
+    again = apply_lfs(lfs, changed, labels=LABELS, cache=LFCache(tmp_path), n_jobs=1)
+    for lm, frame in ((first, df), (again, changed)):
+        assert lm.L.dtype == np.int64
+        np.testing.assert_array_equal(lm.L, snorkel_matrix(lfs, frame))
+    assert again.cached["kw_dog"] == 296
+
+
+def test_cache_rerun_on_same_frame_reuses_folded_texts_and_stays_exact(tmp_path, monkeypatch):
+    import weak_supervision.apply as mod
+
+    monkeypatch.setattr(mod, "CHUNK_ROWS", 64)
+    df = make_df(400)
+    assert df["text"].dtype == "str"  # pyarrow-backed: immutable, so memoised
+    base = [keyword_lf("kw_dog", ["dog"], "a"), regex_lf("rx_size", r"\b\d+ ?(?:oz|lbs?)\b", "c")]
+    apply_lfs(base, df, labels=LABELS, cache=LFCache(tmp_path), n_jobs=1)
+    folded = mod._folded_columns(df, {"text"})["text"]
+    assert mod._folded_columns(df, {"text"})["text"] is folded
+    added = base + [keyword_lf("kw_gift", ["gift card", "money"], "b"),
+                    regex_lf("rx_refund", r"refund(ed)?\b", "a"), keyword_lf("kw_kitten", ["kitten"], 0)]
+    got = apply_lfs(added, df, labels=LABELS, cache=LFCache(tmp_path), n_jobs=2)
+    assert got.cached == {"kw_dog": 400, "rx_size": 400, "kw_gift": 0, "rx_refund": 0, "kw_kitten": 0}
+    np.testing.assert_array_equal(got.L, snorkel_matrix(added, df))

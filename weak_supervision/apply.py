@@ -31,9 +31,9 @@ import pandas as pd
 from labelfns.core import ABSTAIN, LabelingFunction, check_unique_names
 from labelfns.errors import LabelcycleError, LFError
 from labelfns.patterns import PatternLF, field_text
-from weak_supervision.cache import LFCache, RowIndex, row_hashes
+from weak_supervision.cache import LFCache, RowIndex, memoised, row_index
 from weak_supervision.label_matrix import LabelMatrix
-from weak_supervision.pattern_engine import match_patterns
+from weak_supervision.pattern_engine import FoldedTexts, PatternMatcher, fold_texts
 
 __all__ = ["apply_lfs", "Row", "ProgressCallback"]
 
@@ -98,7 +98,10 @@ def apply_lfs(
     ids : sequence, optional
         Row ids (default: ``df.index``).
     cache : LFCache or path, optional
-        Reuse votes of unchanged LFs on unchanged rows; store new ones.
+        Reuse votes of unchanged LFs on unchanged rows; store new ones. With a cache, the row
+        hashes and folded texts of pyarrow-backed (immutable) columns are also kept in memory
+        while those columns live, so a re-run on the same DataFrame (after adding an LF) only
+        scans the texts for the new LFs. Without a cache every call starts from nothing.
     n_jobs : int, default 0
         Processes for row-wise work: 0 = all cores, 1 = in this process.
     fault_tolerant : bool, default False
@@ -127,41 +130,64 @@ def apply_lfs(
     if isinstance(cache, (str, os.PathLike, Path)):
         cache = LFCache(cache)
 
-    L = np.full((n, len(lfs)), ABSTAIN, dtype=np.int16)
-    need = np.ones((n, len(lfs)), dtype=bool)
+    # Column-major: each LF's votes are contiguous, so per-LF cache reads and writes stay cheap.
+    L = np.full((n, len(lfs)), ABSTAIN, dtype=np.int16, order="F")
+    need = np.ones((n, len(lfs)), dtype=bool, order="F")
     cached_counts = {lf.name: 0 for lf in lfs}
     hashes: dict[tuple[str, ...] | None, RowIndex] = {}
-    column_hashes: dict[str, np.ndarray] = {}
     fingerprints: list[str] = []
     if cache is not None:
         for j, lf in enumerate(lfs):
             key = _field_key(lf, df)
             if key not in hashes:
-                hashes[key] = RowIndex.of(row_hashes(df, None if key is None else list(key),
-                                                     memo=column_hashes))
+                hashes[key] = row_index(df, None if key is None else list(key))
             fp = _fingerprint(lf)
             fingerprints.append(fp)
             votes, found = cache.lookup(fp, hashes[key])
-            L[found, j] = votes[found]
-            need[found, j] = False
-            cached_counts[lf.name] = int(found.sum())
+            if found.all():
+                L[:, j] = votes
+                need[:, j] = False
+                cached_counts[lf.name] = n
+            elif found.any():
+                L[found, j] = votes[found]
+                need[found, j] = False
+                cached_counts[lf.name] = int(found.sum())
 
     faults = {lf.name: 0 for lf in lfs}
-    faulted = np.zeros((n, len(lfs)), dtype=bool)
-    todo = np.flatnonzero(need.any(axis=1))
+    faulted = np.zeros((n, len(lfs)), dtype=bool, order="F")
+    todo = _rows_needing(need)
     if len(todo):
         _compute(lfs, df, todo, need, L, faulted, faults, row_ids, n_jobs=n_jobs,
-                 fault_tolerant=fault_tolerant, progress=progress)
+                 fault_tolerant=fault_tolerant, progress=progress, reuse=cache is not None)
     elif progress is not None:
         progress(n, n)
 
     if cache is not None:
         for j, lf in enumerate(lfs):
+            if not need[:, j].any():
+                continue
             fresh = need[:, j] & ~faulted[:, j]
             if fresh.any():
-                cache.store(fingerprints[j], hashes[_field_key(lf, df)], L[:, j], mask=fresh)
-    return LabelMatrix(ids=row_ids, lf_names=tuple(lf.name for lf in lfs), L=L.astype(np.int64),
+                cache.store(fingerprints[j], hashes[_field_key(lf, df)], L[:, j],
+                            mask=None if fresh.all() else fresh)
+    out = np.empty(L.shape, dtype=np.int64, order="F")
+    np.copyto(out, L)  # much faster than L.astype(np.int64) for a large matrix
+    return LabelMatrix(ids=row_ids, lf_names=tuple(lf.name for lf in lfs), L=out,
                        labels=tuple(labels or ()), faults=faults, cached=cached_counts)
+
+
+def _rows_needing(need: np.ndarray) -> np.ndarray:
+    """Rows where some LF still needs a vote (``need`` is column-major: scan LF by LF)."""
+    n, m = need.shape
+    wanted = [j for j in range(m) if need[:, j].any()]
+    if not wanted:
+        return np.zeros(0, dtype=np.int64)
+    if any(need[:, j].all() for j in wanted):
+        return np.arange(n)
+    rows = np.zeros(n, dtype=bool)
+    for j in wanted:
+        rows |= need[:, j]
+    return np.flatnonzero(rows)
 
 
 # -- checks and keys -----------------------------------------------------------------------------
@@ -237,7 +263,10 @@ def _compute_batch(lf: Any, j: int, df: pd.DataFrame, need: np.ndarray, L: np.nd
 
 def _compute(lfs: list[Any], df: pd.DataFrame, todo: np.ndarray, need: np.ndarray, L: np.ndarray,
              faulted: np.ndarray, faults: dict[str, int], row_ids: np.ndarray, *, n_jobs: int,
-             fault_tolerant: bool, progress: ProgressCallback | None) -> None:
+             fault_tolerant: bool, progress: ProgressCallback | None, reuse: bool = False) -> None:
+    """Compute the votes ``need`` asks for. With ``reuse`` (a cache is in use: the caller
+    re-runs on the same data), the folded texts of immutable columns are kept in memory for
+    the next run, so adding an LF does not fold every text again."""
     pattern_js = [j for j, lf in enumerate(lfs) if isinstance(lf, PatternLF)]
     batch_js = [j for j, lf in enumerate(lfs) if _is_batch(lf)]
     python_js = [j for j, lf in enumerate(lfs) if not isinstance(lf, PatternLF) and not _is_batch(lf)]
@@ -248,15 +277,24 @@ def _compute(lfs: list[Any], df: pd.DataFrame, todo: np.ndarray, need: np.ndarra
         need[:, batch_js] = False
     chunks = [todo[i:i + CHUNK_ROWS] for i in range(0, len(todo), CHUNK_ROWS)]
     workers = (os.cpu_count() or 1) if n_jobs == 0 else max(1, n_jobs)
+    active = [j for j in pattern_js if need[:, j].any()]  # todo holds every row needing a vote
+    fields = {f for j in active for f in lfs[j].fields}
+    folded = _folded_columns(df, fields) if reuse else {}
+    matcher = PatternMatcher([lfs[j] for j in active]) if active else None
+    python_needed = any(need[:, j].any() for j in python_js)
+    # Scanning folded texts with exact keyword LFs only (adding a keyword LF to a cached run)
+    # costs about a microsecond a row: less than forking workers and merging their results.
+    light = not python_needed and (matcher is None or all(
+        f in folded and not matcher.needs_texts(f) for f in fields))
     work = len(todo) * max(len(python_js), 1)
-    use_pool = (workers > 1 and len(chunks) > 1 and work >= _PARALLEL_MIN_WORK
+    use_pool = (workers > 1 and len(chunks) > 1 and work >= _PARALLEL_MIN_WORK and not light
                 and "fork" in mp.get_all_start_methods())
-    todo_mask = np.zeros(len(df), dtype=bool)
-    todo_mask[todo] = True
-    fields = {f for j in pattern_js if need[todo_mask, j].any() for f in lfs[j].fields}
     state = {"lfs": lfs, "need": need, "pattern_js": pattern_js, "python_js": python_js,
              "fault_tolerant": fault_tolerant,
-             "texts": {f: [field_text(v) for v in df[f].tolist()] for f in fields},
+             "texts": {f: df[f] for f in fields},  # made into texts chunk by chunk, in the workers
+             "folded": folded,
+             # compiled once here, so forked workers inherit it; other subsets compile on demand
+             "matchers": {tuple(active): matcher} if matcher is not None else {},
              "columns": ({str(c): df[c].tolist() for c in df.columns} if python_js else {})}
     done = 0
     total = len(todo)
@@ -266,8 +304,11 @@ def _compute(lfs: list[Any], df: pd.DataFrame, todo: np.ndarray, need: np.ndarra
         if res.error is not None:
             row, j, message, hint = res.error
             raise LFError(message, lf=lfs[j].name, row=_py(row_ids[row]), hint=hint)
-        sub = need[res.rows]
-        L[res.rows] = np.where(sub, res.votes, L[res.rows])
+        rows = _selector(res.rows)
+        sub = need[rows]
+        for j in np.flatnonzero(sub.any(axis=0)).tolist():  # column by column: L is column-major
+            wanted = sub[:, j]
+            L[rows, j] = res.votes[:, j] if wanted.all() else np.where(wanted, res.votes[:, j], L[rows, j])
         for row, j in res.faults:
             faulted[row, j] = True
             faults[lfs[j].name] += 1
@@ -299,20 +340,56 @@ def _py(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
+def _field_texts(column: pd.Series) -> list[str]:
+    """The texts family LFs see in a column (:func:`~labelfns.patterns.field_text` of each
+    cell), without a Python call per cell when the column holds only strings and missing values."""
+    if isinstance(column.dtype, pd.StringDtype):
+        return (column.fillna("") if column.hasnans else column).tolist()
+    if column.dtype == object and pd.api.types.infer_dtype(column, skipna=False) == "string":
+        return column.tolist()
+    return [field_text(v) for v in column.tolist()]
+
+
+def _folded_columns(df: pd.DataFrame, fields: set[str]) -> dict[str, FoldedTexts]:
+    """Folded texts of the immutable (pyarrow-backed) columns among ``fields``, memoised."""
+    out = {}
+    for f in sorted(fields):
+        column = df[f]
+        value = memoised(column, "folded-texts", lambda c=column: fold_texts(_field_texts(c)))
+        if value is not None:
+            out[f] = value
+    return out
+
+
+def _selector(rows: np.ndarray) -> slice | np.ndarray:
+    """``rows`` (sorted) as a slice when they are a contiguous run: cheaper to index with."""
+    if len(rows) and int(rows[-1]) - int(rows[0]) + 1 == len(rows):
+        return slice(int(rows[0]), int(rows[-1]) + 1)
+    return rows
+
+
 def _run_chunk(rows: np.ndarray) -> _ChunkResult:
     lfs = _STATE["lfs"]
     need: np.ndarray = _STATE["need"]
     fault_tolerant: bool = _STATE["fault_tolerant"]
     votes = np.full((len(rows), len(lfs)), ABSTAIN, dtype=np.int16)
-    pattern_js = [j for j in _STATE["pattern_js"] if need[rows, j].any()]
+    need = need[_selector(rows)]  # this chunk's rows
+    pattern_js = [j for j in _STATE["pattern_js"] if need[:, j].any()]
     if pattern_js:
-        row_list = rows.tolist()
-        texts = {f: [col[r] for r in row_list] for f, col in _STATE["texts"].items()}
-        hit = match_patterns([lfs[j] for j in pattern_js], texts)
+        key = tuple(pattern_js)
+        matcher = _STATE["matchers"].get(key)
+        if matcher is None:
+            matcher = _STATE["matchers"][key] = PatternMatcher([lfs[j] for j in pattern_js])
+        sel = _selector(rows)
+        folded = ({f: v.rows(sel.start, sel.stop) for f, v in _STATE["folded"].items()}
+                  if isinstance(sel, slice) else {})
+        texts = {f: _field_texts(col.iloc[sel]) for f, col in _STATE["texts"].items()
+                 if f not in folded or matcher.needs_texts(f)}
+        hit = matcher.match(texts, folded=folded)
         for k, j in enumerate(pattern_js):
             votes[hit[:, k], j] = lfs[j].label_index() if lfs[j].labels is not None else \
                 lfs[j].resolve(lfs[j].label)
-    python_js = [j for j in _STATE["python_js"] if need[rows, j].any()]
+    python_js = [j for j in _STATE["python_js"] if need[:, j].any()]
     faults: list[tuple[int, int]] = []
     if python_js:
         names = list(_STATE["columns"])
@@ -320,7 +397,7 @@ def _run_chunk(rows: np.ndarray) -> _ChunkResult:
         for i, row in enumerate(rows.tolist()):
             x = Row(zip(names, [v[row] for v in values], strict=True))
             for j in python_js:
-                if not need[row, j]:
+                if not need[i, j]:
                     continue
                 try:
                     vote = lfs[j](x)
