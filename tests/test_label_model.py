@@ -17,7 +17,7 @@ from weak_supervision.label_model import (
     estimate_memory,
     select_label_model,
 )
-from weak_supervision.metrics import accuracy
+from weak_supervision.metrics import accuracy, score
 
 
 def synthetic(n=3000, k=2, accs=(0.95, 0.9, 0.85, 0.55, 0.55, 0.5, 0.5, 0.55), cov=0.5, seed=0,
@@ -137,13 +137,14 @@ def test_label_model_restores_global_random_state():
     assert np.random.random() == expected
 
 
-@pytest.mark.parametrize(("n", "m", "k"), [(600, 5, 2), (500, 6, 3), (300, 4, 5)])
-def test_label_model_sparse_fit_equals_stock_snorkel(n, m, k):
+@pytest.mark.parametrize(("n", "m", "k", "optimizer"),
+                         [(600, 5, 2, "sgd"), (500, 6, 3, "adam"), (300, 4, 5, "sgd")])
+def test_label_model_sparse_fit_equals_stock_snorkel(n, m, k, optimizer):
     L, _ = synthetic(n=n, k=k, accs=np.linspace(0.9, 0.6, m), seed=n)
     stock = SnorkelLabelModel(cardinality=k, verbose=False)
-    stock.fit(L, class_balance=[1 / k] * k, n_epochs=300, lr=0.01, l2=0.1, optimizer="adam",
+    stock.fit(L, class_balance=[1 / k] * k, n_epochs=300, lr=0.01, l2=0.1, optimizer=optimizer,
               seed=123, progress_bar=False)
-    ours = LabelModel(k, n_epochs=300, l2=0.1).fit(L)
+    ours = LabelModel(k, n_epochs=300, l2=0.1, optimizer=optimizer).fit(L)
     np.testing.assert_allclose(ours.predict_proba(L), stock.predict_proba(L), atol=1e-4)
     np.testing.assert_allclose(ours.lf_accuracies_, stock.get_weights(), atol=1e-4)
 
@@ -202,7 +203,7 @@ def test_label_model_warns_when_one_class_everywhere():
 def test_label_model_warns_when_near_uniform():
     L = np.array([[0, 1, 0, 1], [1, 0, 1, 0]] * 100)
     with pytest.warns(LabelModelWarning, match="near uniform"):
-        LabelModel(2, n_epochs=200).fit(L)
+        LabelModel(2, n_epochs=200, optimizer="adam").fit(L)
 
 
 def test_label_model_no_warning_on_healthy_fit():
@@ -237,28 +238,94 @@ def test_label_model_class_balance_from_dev_is_smoothed():
     np.testing.assert_allclose(given.class_balance_, [0.5, 0.25, 0.25])
 
 
-def test_label_model_search_picks_best_dev_macro_f1():
+def test_label_model_search_keeps_first_clearly_better_candidate():
     L, y = synthetic(n=1000, seed=12)
     model = LabelModel(2, n_epochs=60, time_budget_s=1e9).fit(L, y[:200], L_dev=L[:200])
     results = model.search_results_
-    assert 2 <= len(results) <= 8 and model.search_skipped_ == 0
-    best = max(results, key=lambda r: (r["dev_macro_f1"], r["dev_accuracy"]))
-    assert model.best_params_ == {k: best[k] for k in ("n_epochs", "lr", "l2")}
-    assert results[0]["n_epochs"] == 60 and results[0]["lr"] == 0.01  # given params first
+    assert len(results) == 36 and model.search_skipped_ == 0
+    # the reference: stock Snorkel's settings, the dev prior, half majority-vote shares
+    assert results[0] == {**results[0], "optimizer": "sgd", "n_epochs": 100, "lr": 0.01,
+                          "l2": 0.0, "class_balance": "dev", "majority_weight": 0.5,
+                          "clearly_better": False}
+    assert any(r["n_epochs"] == 60 and r["lr"] == 0.01 for r in results)  # the given params
+    first_clear = next((r for r in results if r["clearly_better"]), results[0])
+    assert model.best_params_ == {k: first_clear[k] for k in model.best_params_}
+    for r in results:
+        if r["clearly_better"]:
+            assert r["dev_macro_f1"] > results[0]["dev_macro_f1"]
 
 
 def test_label_model_search_respects_time_budget():
     L, y = synthetic(n=1000, seed=12)
     model = LabelModel(2, n_epochs=60, time_budget_s=0.0).fit(L, y[:200], L_dev=L[:200])
     assert len(model.search_results_) == 1
-    assert model.search_skipped_ == 7
+    assert model.search_skipped_ == 35
+    assert model.best_params_["n_epochs"] == 100  # the reference always runs
 
 
 def test_label_model_without_dev_does_not_search():
     L, _ = synthetic(n=500, seed=13)
     model = LabelModel(2, n_epochs=40, lr=0.02).fit(L)
     assert model.search_results_ == []
-    assert model.best_params_ == {"n_epochs": 40, "lr": 0.02, "l2": 0.0}
+    assert model.best_params_ == {"optimizer": "sgd", "n_epochs": 40, "lr": 0.02, "l2": 0.0,
+                                  "class_balance": "uniform", "majority_weight": 0.0}
+
+
+def test_label_model_majority_weight_mixes_vote_shares():
+    L, _ = synthetic(n=400, seed=17)
+    L[:5] = -1
+    pure = LabelModel(2, n_epochs=50, majority_weight=0.0).fit(L)
+    mixed = LabelModel(2, n_epochs=50, majority_weight=0.25).fit(L)
+    shares = MajorityVote(2).fit(L).predict_proba(L)
+    np.testing.assert_allclose(mixed.predict_proba(L), 0.75 * pure.predict_proba(L) + 0.25 * shares)
+    assert mixed.majority_weight_ == 0.25
+    np.testing.assert_array_equal(mixed.predict(L)[:5], [-1] * 5)
+
+
+def unipolar(n, prior, seed, lfs_per_class=4, fire=0.25, false_fire=0.03):
+    """Keyword-style LFs: each votes one class, often on its class and rarely on the others."""
+    rng = np.random.default_rng(seed)
+    y = rng.choice(len(prior), size=n, p=prior)
+    cols = []
+    for c in range(len(prior)):
+        for _ in range(lfs_per_class):
+            on, off = fire * (0.6 + 0.8 * rng.random()), false_fire * (0.5 + rng.random())
+            cols.append(np.where(rng.random(n) < np.where(y == c, on, off), c, -1))
+    return np.column_stack(cols), y
+
+
+def test_label_model_search_on_imbalanced_keyword_lfs_protects_macro_f1():
+    # 12% minority class: fit on 2700 rows, choose on 300 dev rows, score the 2700 rows;
+    # against the previous defaults (Adam, 500 epochs, the dev prior, no vote-share mixture).
+    gains, losses = [], []
+    for seed in (0, 1, 2):
+        L, y = unipolar(3000, [0.88, 0.12], seed=seed)
+        dev, rest = slice(0, 300), slice(300, None)
+        covered = (L[rest] != -1).any(axis=1)
+        chosen = LabelModel(2, n_epochs=100).fit(L[rest], y[dev], L_dev=L[dev])
+        before = LabelModel(2, optimizer="adam", search=False).fit(L[rest], y[dev], L_dev=L[dev])
+        got = score(y[rest][covered], chosen.predict(L[rest])[covered])
+        base = score(y[rest][covered], before.predict(L[rest])[covered])
+        gains.append(got.macro_f1 - base.macro_f1)
+        losses.append(base.accuracy - got.accuracy)
+    assert np.mean(gains) >= 0.01
+    assert np.mean(losses) <= 0.005
+
+
+def test_clearly_better_needs_more_than_dev_noise():
+    y = np.array([0] * 170 + [1] * 30)
+    dev = (np.zeros((200, 3), dtype=int), y)
+    ref = y.copy()
+    ref[170:185] = 0  # half the minority class missed
+    one_row = ref.copy()
+    one_row[170] = 1
+    many_rows = y.copy()
+    flags = lm_module._clearly_better(dev, [ref, one_row, many_rows], 2, seed=0)
+    assert flags == [False, True]
+    assert lm_module._clearly_better(dev, [ref, ref], 2, seed=0) == [False]
+    # rows no LF votes on are left out: the difference on them does not count
+    uncovered = (np.where(np.arange(200)[:, None] >= 170, -1, 0) * np.ones((1, 3), dtype=int), y)
+    assert lm_module._clearly_better(uncovered, [ref, many_rows], 2, seed=0) == [False]
 
 
 def test_label_model_predict_uncovered_rows():
@@ -279,6 +346,8 @@ def test_label_model_predict_uncovered_rows():
         ({"optimizer": "rmsprop"}, {}, ConfigError, "optimizer"),
         ({"class_balance": [1, 0]}, {}, ConfigError, "positive"),
         ({"n_epochs": 0}, {}, ConfigError, "n_epochs"),
+        ({"majority_weight": 1.5}, {}, ConfigError, "majority_weight"),
+        ({"majority_weight": "half"}, {}, ConfigError, "majority_weight"),
     ],
 )
 def test_label_model_rejects_bad_input(kwargs, fit_args, error, match):
@@ -335,7 +404,22 @@ def test_select_label_model_tie_goes_to_majority():
     choice = select_label_model(L, cardinality=2, Y_dev=y, n_epochs=50)
     assert choice.chosen == "majority"
     assert choice.label_model_scores.accuracy == choice.majority_scores.accuracy == 1.0
-    assert "ties" in choice.reason
+    assert "predict the same" in choice.reason
+
+
+def test_select_label_model_majority_must_beat_label_model_beyond_noise():
+    y = np.array([0] * 150 + [1] * 50)
+    dev = (np.zeros((200, 3), dtype=int), y)
+    lm_pred = y.copy()
+    lm_pred[150:165] = 0
+    slightly = lm_pred.copy()
+    slightly[150] = 1
+    verdict, majority = lm_module._majority_verdict(dev, slightly, lm_pred, 2, seed=0)
+    assert not majority and "within dev noise" in verdict
+    verdict, majority = lm_module._majority_verdict(dev, y, lm_pred, 2, seed=0)
+    assert majority and "beyond dev noise" in verdict
+    verdict, majority = lm_module._majority_verdict(dev, lm_pred, lm_pred, 2, seed=0)
+    assert majority and "predict the same" in verdict
 
 
 def test_select_label_model_falls_back_with_two_lfs():

@@ -5,8 +5,9 @@ Two estimators with the same interface (``fit(L, Y_dev=None, *, L_dev=None)``,
 
 - :class:`MajorityVote`: normalised vote counts, nothing learned.
 - :class:`LabelModel`: Snorkel's matrix-completion label model, which learns each LF's accuracy
-  without gold labels. When dev labels are given it also estimates the class balance and runs a
-  small hyperparameter search chosen by dev macro-F1.
+  without gold labels. When dev labels are given it also searches the class prior, the
+  training settings and a mixture with the vote shares, starting from stock Snorkel's settings
+  (with the dev class prior) and leaving them only for a dev macro-F1 gain beyond dev noise.
 
 :func:`select_label_model` fits both, scores them on the dev rows and says which it picked and why.
 
@@ -63,6 +64,14 @@ _GIB = float(1 << 30)
 _DOMINANT_SHARE = 0.99
 _UNIFORM_MARGIN = 0.05
 _MIN_ROWS_FOR_WARNINGS = 10
+# Model choice on dev rows (see _clearly_better): a candidate replaces the reference only when
+# its dev macro-F1 is higher by more than this many paired bootstrap standard errors.
+_CLEAR_SE = 1.0
+_N_RESAMPLES = 200
+# Stock Snorkel's LabelModel.fit defaults: the reference the search starts from.
+_SNORKEL_SETTINGS: dict[str, Any] = {"optimizer": "sgd", "n_epochs": 100, "lr": 0.01, "l2": 0.0}
+# Weight of the majority-vote shares in the reference's probabilities (see LabelModel).
+_REFERENCE_MAJORITY_WEIGHT = 0.5
 
 
 class LabelModelWarning(UserWarning):
@@ -185,6 +194,23 @@ def _vote_counts(L: np.ndarray, cardinality: int) -> np.ndarray:
     return counts
 
 
+def _vote_shares(L: np.ndarray, cardinality: int, uncovered: np.ndarray) -> np.ndarray:
+    """``rows x classes`` share of each row's votes per class; ``uncovered`` for rows without."""
+    counts = _vote_counts(L, cardinality).astype(np.float64)
+    totals = counts.sum(axis=1, keepdims=True)
+    covered = totals[:, 0] > 0
+    shares = np.empty_like(counts)
+    shares[covered] = counts[covered] / totals[covered]
+    shares[~covered] = uncovered
+    return shares
+
+
+def _fit_key(cand: dict[str, Any]) -> tuple[Any, ...]:
+    """The part of a search candidate that needs its own fit (the majority weight does not)."""
+    return (cand["optimizer"], int(cand["n_epochs"]), float(cand["lr"]), float(cand["l2"]),
+            cand["class_balance"])
+
+
 def _covered_scores(dev: tuple[np.ndarray, np.ndarray], pred: np.ndarray) -> Scores:
     """Scores of ``pred`` on the dev rows some LF votes on (all dev rows if there are none).
 
@@ -195,6 +221,48 @@ def _covered_scores(dev: tuple[np.ndarray, np.ndarray], pred: np.ndarray) -> Sco
     if not covered.any():
         return score(dev[1], pred)
     return score(dev[1][covered], pred[covered])
+
+
+def _bootstrap_macro_f1(y: np.ndarray, preds: Sequence[np.ndarray], k: int, *, seed: int,
+                        n_resamples: int = _N_RESAMPLES) -> np.ndarray:
+    """``candidates x resamples`` macro-F1 of each prediction vector on the same row resamples.
+
+    Macro-F1 as in :func:`weak_supervision.metrics.macro_f1`: over the classes present in each
+    resample's gold labels. The resamples are shared, so differences between rows are paired.
+    """
+    n = y.size
+    rng = np.random.default_rng(seed)
+    weights = rng.multinomial(n, np.full(n, 1.0 / n), size=n_resamples).astype(np.float64)
+    eye = np.eye(k + 1)[:, :k]  # row k (the -1 "no label" prediction) is all zeros
+    gold = weights @ eye[y]  # resamples x k
+    present = gold > 0
+    out = np.empty((len(preds), n_resamples))
+    for i, p in enumerate(preds):
+        one_hot = eye[np.where(p < 0, k, p)]
+        tp = weights @ (one_hot * eye[y])
+        predicted = weights @ one_hot
+        f1 = np.divide(2 * tp, gold + predicted, out=np.zeros_like(tp), where=present)
+        out[i] = f1.sum(axis=1) / present.sum(axis=1)
+    return out
+
+
+def _clearly_better(dev: tuple[np.ndarray, np.ndarray], preds: Sequence[np.ndarray], k: int,
+                    *, seed: int) -> list[bool]:
+    """Whether each of ``preds[1:]`` beats ``preds[0]`` on dev macro-F1 beyond dev noise.
+
+    On the dev rows some LF votes on (all dev rows if none): the mean paired bootstrap
+    difference in macro-F1 must exceed ``_CLEAR_SE`` bootstrap standard errors (a
+    one-standard-error rule). With a few hundred dev rows, differences of a point or two
+    between label models are mostly noise.
+    """
+    covered = (dev[0] != -1).any(axis=1)
+    if not covered.any():
+        covered = np.ones(dev[1].size, dtype=bool)
+    y = dev[1][covered]
+    f1 = _bootstrap_macro_f1(y, [p[covered] for p in preds], k, seed=seed)
+    diff = f1[1:] - f1[0]
+    mean, se = diff.mean(axis=1), diff.std(axis=1, ddof=1)
+    return [bool(m > 0 and m > _CLEAR_SE * s) for m, s in zip(mean, se, strict=True)]
 
 
 def _hard(probs: np.ndarray, covered: np.ndarray) -> np.ndarray:
@@ -269,13 +337,7 @@ class MajorityVote:
         """
         self._fitted()
         arr = _check_L(L, int(self.cardinality), n_lfs=self.n_lfs_)
-        counts = _vote_counts(arr, int(self.cardinality)).astype(np.float64)
-        totals = counts.sum(axis=1, keepdims=True)
-        covered = totals[:, 0] > 0
-        probs = np.empty_like(counts)
-        probs[covered] = counts[covered] / totals[covered]
-        probs[~covered] = self.class_balance_
-        return probs
+        return _vote_shares(arr, int(self.cardinality), self.class_balance_)
 
     def predict(self, L: MatrixLike) -> np.ndarray:
         """Most-voted class per row (lowest index on ties), -1 where no LF voted.
@@ -531,7 +593,7 @@ _OPTIMIZERS = ("sgd", "adam", "adamax")
 
 
 class LabelModel:
-    """Snorkel's label model with dev-set class balance, a small search and memory guards.
+    """Snorkel's label model with a dev-set search that does not chase dev noise, and memory guards.
 
     Parameters
     ----------
@@ -539,17 +601,33 @@ class LabelModel:
         Number of classes ``k``.
     n_epochs, lr, l2, optimizer :
         Snorkel training settings (one epoch is one full-batch step). ``l2`` pulls the learned
-        conditional probabilities towards their initialisation.
+        conditional probabilities towards their initialisation. The default optimizer is
+        Snorkel's, SGD with momentum: its steps grow with how often an LF votes, while Adam's
+        per-parameter steps move the parameters of LFs with a handful of votes as far as those
+        of LFs with thousands.
     seed : int, default 123
-        Seeds Snorkel's initialisation and the row sample (if any); a fixed seed gives
-        identical probabilities. Global random states are restored after fitting.
+        Seeds Snorkel's initialisation, the row sample (if any) and the dev bootstrap; a fixed
+        seed gives identical probabilities. Global random states are restored after fitting.
     class_balance : "auto" or array-like, default "auto"
-        Class prior. "auto": estimated from dev labels (add-one smoothed, so no class is 0),
-        uniform without dev labels.
+        Class prior. "auto": the dev labels' class frequencies (add-one smoothed, so no class
+        is 0), uniform without dev labels; the search also tries the uniform prior, which
+        makes argmax favour rare classes (often better macro-F1, worse accuracy).
+    majority_weight : "auto" or float in [0, 1], default "auto"
+        Weight of the majority-vote shares mixed into :meth:`predict_proba`
+        (``(1 - w) * label model + w * vote shares``). The mixture hedges between the two
+        models where the dev rows cannot tell them apart; Snorkel's posteriors, which multiply
+        the LFs' likelihoods as if they were independent, are often overconfident. "auto": 0.5
+        in the search's reference, and the search also tries 0; 0 without dev labels or search.
     search : bool, default True
-        With dev labels, also try up to 7 other ``(n_epochs, lr, l2)`` combinations and keep
-        the best by dev macro-F1, then dev accuracy, on the dev rows some LF votes on (first
-        tried wins ties; the given hyperparameters are tried first).
+        With dev labels, compare a reference with up to 35 alternatives in a fixed order and
+        keep the first whose dev macro-F1 (on the dev rows some LF votes on) is higher than
+        the reference's by more than one paired bootstrap standard error, or the reference if
+        none is. Picking the best of many by dev scores picks whichever got lucky on a few
+        hundred dev rows. The reference is stock Snorkel's settings (SGD, 100 epochs, lr 0.01,
+        l2 0) with the "auto" prior and ``majority_weight`` 0.5; then come the same settings
+        with the other prior and/or weight 0, then the given ``(n_epochs, lr, l2)`` and 7
+        variations of them, each with both priors and weights (only "auto" ones vary).
+        Without search, the given settings with the "auto" prior and weight 0 (or the given).
     max_memory_gb : float, default 4.0
         Memory budget (see :func:`estimate_memory` with ``sparse=True``). When the rows do not
         fit, the model is fitted on a seeded random sample of rows that does (with a warning).
@@ -566,11 +644,14 @@ class LabelModel:
         The class prior used.
     lf_accuracies_ : numpy.ndarray
         Learned accuracy of each LF (Snorkel's ``get_weights()``); NaN for LFs that never voted.
+    majority_weight_ : float
+        The majority-vote weight used by :meth:`predict_proba`.
     best_params_ : dict
-        ``n_epochs``, ``lr`` and ``l2`` of ``model_``.
+        ``n_epochs``, ``lr``, ``l2``, ``optimizer``, ``class_balance`` ("uniform", "dev" or
+        "given") and ``majority_weight`` of the chosen candidate.
     search_results_ : list of dict
-        One entry per combination tried with dev labels (empty without): params, dev scores,
-        fit seconds.
+        One entry per candidate tried with dev labels (empty without): params, dev scores,
+        ``clearly_better`` (than the reference, the first entry), fit seconds.
     search_skipped_ : int
         Combinations not tried because of ``time_budget_s``.
     n_fit_rows_ : int
@@ -599,9 +680,10 @@ class LabelModel:
         n_epochs: int = 500,
         lr: float = 0.01,
         l2: float = 0.0,
-        optimizer: str = "adam",
+        optimizer: str = "sgd",
         seed: int = 123,
         class_balance: Literal["auto"] | Sequence[float] = "auto",
+        majority_weight: Literal["auto"] | float = "auto",
         search: bool = True,
         max_memory_gb: float = 4.0,
         time_budget_s: float = 60.0,
@@ -614,6 +696,7 @@ class LabelModel:
         self.optimizer = optimizer
         self.seed = seed
         self.class_balance = class_balance
+        self.majority_weight = majority_weight
         self.search = search
         self.max_memory_gb = max_memory_gb
         self.time_budget_s = time_budget_s
@@ -635,6 +718,10 @@ class LabelModel:
                               f"got {self.optimizer!r}")
         if not (self.max_memory_gb > 0):
             raise ConfigError(f"max_memory_gb must be > 0, got {self.max_memory_gb!r}")
+        w = self.majority_weight
+        if isinstance(w, str) and w != "auto" or not isinstance(w, str) and not (
+                isinstance(w, (int, float)) and not isinstance(w, bool) and 0 <= w <= 1):
+            raise ConfigError(f"majority_weight must be 'auto' or a number in [0, 1], got {w!r}")
         return k
 
     def _resolve_balance(self, k: int, dev: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
@@ -685,7 +772,7 @@ class LabelModel:
                     n_epochs=int(params["n_epochs"]),
                     lr=float(params["lr"]),
                     l2=float(params["l2"]),
-                    optimizer=self.optimizer,
+                    optimizer=str(params.get("optimizer", self.optimizer)),
                     seed=int(self.seed),
                     log_freq=max(1, int(params["n_epochs"]) // 10),
                 )
@@ -713,9 +800,68 @@ class LabelModel:
         ]
         return grid if self.search else grid[:1]
 
+    def _candidates(self, dev: tuple[np.ndarray, np.ndarray] | None) -> list[dict[str, Any]]:
+        """The settings to try, the reference first (see ``search`` in the class docstring)."""
+        auto_prior = isinstance(self.class_balance, str)
+        auto_weight = isinstance(self.majority_weight, str)
+        fixed_weight = 0.0 if auto_weight else float(self.majority_weight)
+        grid = [{"optimizer": self.optimizer, **g} for g in self._search_grid()]
+        if dev is None or not self.search:
+            prior = ("dev" if dev is not None else "uniform") if auto_prior else "given"
+            return [{**grid[0], "class_balance": prior, "majority_weight": fixed_weight}]
+        priors = ("dev", "uniform") if auto_prior else ("given",)
+        weights = (_REFERENCE_MAJORITY_WEIGHT, 0.0) if auto_weight else (fixed_weight,)
+        out: list[dict[str, Any]] = []
+        seen: set[tuple[Any, ...]] = set()
+        for settings in [dict(_SNORKEL_SETTINGS), *grid]:
+            for weight in weights:
+                for prior in priors:
+                    cand = {**settings, "class_balance": prior, "majority_weight": weight}
+                    key = (*_fit_key(cand), weight)
+                    if key not in seen:
+                        seen.add(key)
+                        out.append(cand)
+        return out
+
+    def _prior(self, which: str, k: int, dev: tuple[np.ndarray, np.ndarray] | None
+               ) -> np.ndarray:
+        """The class prior named by a candidate: "uniform", "dev" (smoothed) or "given"."""
+        if which == "given":
+            return _check_balance(self.class_balance, k)
+        if which == "dev" and dev is not None:
+            counts = np.bincount(dev[1], minlength=k).astype(np.float64)
+            return (counts + 1.0) / (counts.sum() + k)
+        return np.full(k, 1.0 / k)
+
+    def _choose(self, tried: list[dict[str, Any]],
+                fits: dict[tuple[Any, ...], tuple[_SparseSnorkelLabelModel, float]],
+                dev: tuple[np.ndarray, np.ndarray] | None, k: int
+                ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """The chosen candidate and one result row per candidate (none without dev labels)."""
+        if dev is None:
+            return tried[0], []
+        covered = (dev[0] != -1).any(axis=1)
+        shares = _vote_shares(dev[0], k, np.full(k, 1.0 / k))
+        preds, scores = [], []
+        for cand in tried:
+            model = fits[_fit_key(cand)][0]
+            w = float(cand["majority_weight"])
+            probs = model.predict_proba(dev[0])
+            if w > 0:
+                probs = (1.0 - w) * probs + w * shares
+            preds.append(_hard(probs, covered))
+            scores.append(_covered_scores(dev, preds[-1]))
+        clear = [False] + (_clearly_better(dev, preds, k, seed=int(self.seed))
+                           if len(preds) > 1 else [])
+        best = next((i for i, c in enumerate(clear) if c), 0)
+        results = [{**cand, "dev_macro_f1": s.macro_f1, "dev_accuracy": s.accuracy,
+                    "clearly_better": c, "fit_time_s": round(fits[_fit_key(cand)][1], 4)}
+                   for cand, s, c in zip(tried, scores, clear, strict=True)]
+        return tried[best], results
+
     def fit(self, L: MatrixLike, Y_dev: Any = None, *, L_dev: MatrixLike | None = None
             ) -> LabelModel:
-        """Fit on the votes ``L``; dev labels (optional) set the class balance and the search.
+        """Fit on the votes ``L``; dev labels (optional) drive the search (class docstring).
 
         Parameters
         ----------
@@ -738,7 +884,7 @@ class LabelModel:
         >>> L = np.array([[0, 0, 1], [1, 1, 1], [0, -1, 0], [1, 1, -1]] * 3)
         >>> y = np.array([0, 1, -1, -1] * 3)
         >>> sorted(LabelModel(2, n_epochs=50).fit(L, y).best_params_)
-        ['l2', 'lr', 'n_epochs']
+        ['class_balance', 'l2', 'lr', 'majority_weight', 'n_epochs', 'optimizer']
         """
         started = time.perf_counter()
         k = self._check_params()
@@ -752,7 +898,7 @@ class LabelModel:
         if n == 0:
             raise DataError("the label matrix has no rows; apply the LFs to some data first")
         dev = _dev_split(arr, Y_dev, L_dev, k)
-        balance = self._resolve_balance(k, dev)
+        self._resolve_balance(k, dev)  # validates class_balance
 
         rows = self._rows_that_fit(n, m, k)
         if rows < n:
@@ -772,39 +918,33 @@ class LabelModel:
         self.memory_estimate_ = estimate_memory(self.n_fit_rows_, m, k, sparse=True)
         stats = _compute_stats(L_fit, k)
 
-        grid = self._search_grid() if dev is not None else self._search_grid()[:1]
-        spent_epochs = 0
-        results: list[dict[str, Any]] = []
-        best: tuple[tuple[float, float], _SparseSnorkelLabelModel, dict[str, Any]] | None = None
-        skipped = 0
+        candidates = self._candidates(dev)
+        fits: dict[tuple[Any, ...], tuple[_SparseSnorkelLabelModel, float]] = {}
+        tried: list[dict[str, Any]] = []
+        spent_epochs, skipped = 0, 0
         search_started = time.perf_counter()
-        for i, params in enumerate(grid):
-            if i > 0:
-                elapsed = time.perf_counter() - search_started
-                expected = elapsed / spent_epochs * params["n_epochs"]
-                if elapsed + expected > float(self.time_budget_s):
-                    skipped = len(grid) - i
-                    break
-            t0 = time.perf_counter()
-            model = self._fit_one(L_fit, stats, balance, params)
-            seconds = time.perf_counter() - t0
-            spent_epochs += int(params["n_epochs"])
-            if dev is None:
-                best = ((0.0, 0.0), model, params)
-                break
-            s = _covered_scores(dev, model.predict(dev[0]))
-            results.append({**params, "dev_macro_f1": s.macro_f1, "dev_accuracy": s.accuracy,
-                            "fit_time_s": round(seconds, 4)})
-            key = (s.macro_f1, s.accuracy)
-            if best is None or key > best[0]:
-                best = (key, model, params)
-        if best is None:  # pragma: no cover - the first combination always runs
-            raise LabelcycleError("the label model search tried no combination")
-        _, self.model_, params = best
-        self.best_params_ = dict(params)
+        for i, cand in enumerate(candidates):
+            key = _fit_key(cand)
+            if key not in fits:
+                if fits:
+                    elapsed = time.perf_counter() - search_started
+                    expected = elapsed / max(spent_epochs, 1) * cand["n_epochs"]
+                    if elapsed + expected > float(self.time_budget_s):
+                        skipped = len(candidates) - i
+                        break
+                t0 = time.perf_counter()
+                model = self._fit_one(L_fit, stats, self._prior(cand["class_balance"], k, dev),
+                                      cand)
+                fits[key] = (model, time.perf_counter() - t0)
+                spent_epochs += int(cand["n_epochs"])
+            tried.append(cand)
+        chosen, results = self._choose(tried, fits, dev, k)
+        self.model_ = fits[_fit_key(chosen)][0]
+        self.best_params_ = dict(chosen)
         self.search_results_ = results
         self.search_skipped_ = skipped
-        self.class_balance_ = balance
+        self.class_balance_ = self._prior(chosen["class_balance"], k, dev)
+        self.majority_weight_ = float(chosen["majority_weight"])
         self.n_lfs_ = m
         with np.errstate(divide="ignore", invalid="ignore"):
             accs = np.asarray(self.model_.get_weights(), dtype=np.float64)
@@ -816,13 +956,147 @@ class LabelModel:
         self.fit_time_s_ = time.perf_counter() - started
         return self
 
+    def fit_from_stats(self, stats: Any, Y_dev: Any = None, *, L_dev: MatrixLike | None = None
+                       ) -> LabelModel:
+        """Fit from sufficient statistics accumulated over partitions, without the label matrix.
+
+        Snorkel's loss needs only the LF co-vote counts, so this fit equals :meth:`fit` on the
+        rows the statistics were counted on (to float32 precision; identical when :meth:`fit`
+        takes its dense route), while memory is ``O((LFs * classes)^2)`` whatever the rows.
+
+        Parameters
+        ----------
+        stats : weak_supervision.label_stats.LabelStats
+            Anything with ``n_rows``, ``n_lfs``, ``cardinality`` and ``counts`` (the
+            ``(LFs*classes)^2`` matrix of co-vote counts, dense or scipy sparse; column
+            ``j*k + c`` is "LF j voted c").
+        Y_dev : array of int, optional
+            Gold labels of the dev rows, aligned with ``L_dev`` (-1 = no gold).
+        L_dev : LabelMatrix or array of int, optional
+            The dev rows' votes; they choose the class balance and the search as in :meth:`fit`,
+            and the degenerate-fit warnings are checked on them.
+
+        Returns
+        -------
+        LabelModel
+            self; ``fit_route_`` is "stats".
+
+        Example
+        -------
+        >>> import numpy as np
+        >>> from weak_supervision.label_stats import LabelStats
+        >>> L = np.array([[0, 0, 1], [1, 1, 1], [0, -1, 0], [1, 1, -1]] * 3)
+        >>> stats = LabelStats.from_matrix(L[:6], cardinality=2) + LabelStats.from_matrix(
+        ...     L[6:], cardinality=2)
+        >>> a = LabelModel(2, n_epochs=50).fit_from_stats(stats).predict_proba(L)
+        >>> b = LabelModel(2, n_epochs=50).fit(L).predict_proba(L)
+        >>> bool(np.allclose(a, b, atol=1e-6))
+        True
+        """
+        started = time.perf_counter()
+        k = self._check_params()
+        n, m = int(stats.n_rows), int(stats.n_lfs)
+        if int(stats.cardinality) != k:
+            raise ConfigError(f"the statistics are for {stats.cardinality} classes but the "
+                              f"model has cardinality {k}")
+        if m < 3:
+            raise LabelcycleError(
+                f"the Snorkel label model needs at least 3 LFs, got {m}; with fewer LFs use "
+                "majority vote (MajorityVote; select_label_model falls back to it)"
+            )
+        if n == 0:
+            raise DataError("the statistics count no rows; apply the LFs to some data first")
+        if Y_dev is not None and L_dev is None:
+            raise ConfigError("fit_from_stats needs the dev rows' votes as L_dev with Y_dev")
+        d = m * k
+        needed = d * d * 4 * 6 + d * k * 4 * 16
+        if needed > float(self.max_memory_gb) * _GIB:
+            raise LabelcycleError(
+                f"the label model for {m} LFs x {k} classes needs about {needed / _GIB:.1f} GB, "
+                f"over max_memory_gb={self.max_memory_gb}; raise max_memory_gb, merge classes "
+                "or drop LFs (or use majority vote)")
+        counts = stats.counts.toarray() if sp.issparse(stats.counts) else np.asarray(stats.counts)
+        counts = counts.astype(np.float64)
+        if counts.shape != (d, d):
+            raise DataError(f"the co-vote counts have shape {counts.shape}, expected {(d, d)} "
+                            f"for {m} LFs x {k} classes")
+        stub = np.full((1, m), -1, dtype=np.int64)  # Snorkel's fit reads only L's shape here
+        dev = _dev_split(stub, Y_dev, L_dev, k) if L_dev is not None else None
+        self._resolve_balance(k, dev)  # validates class_balance
+        # The statistics _compute_stats would give on the rows (n=1 matches the stub's shape).
+        fit_stats = _Stats(1, m, k, np.diag(counts) / n,
+                           overlap=torch.from_numpy(counts / n).float())
+        del counts
+        mu_eps = min(0.01, 1 / 10 ** np.ceil(np.log10(n)))  # Snorkel's default for n rows
+        coverage = fit_stats.lps.reshape(m, k).sum(axis=1)  # share of rows each LF votes on
+
+        def fit_one(balance: np.ndarray, params: dict[str, Any]) -> _SparseSnorkelLabelModel:
+            model = _SparseSnorkelLabelModel(cardinality=k, verbose=bool(self.verbose))
+            model._stats = fit_stats
+            with _preserve_global_rng(), _fast_torch():
+                try:
+                    model.fit(stub, class_balance=[float(x) for x in balance],
+                              progress_bar=bool(self.verbose), n_epochs=int(params["n_epochs"]),
+                              lr=float(params["lr"]), l2=float(params["l2"]),
+                              optimizer=str(params.get("optimizer", self.optimizer)),
+                              seed=int(self.seed), mu_eps=mu_eps,
+                              log_freq=max(1, int(params["n_epochs"]) // 10))
+                except Exception as exc:  # Snorkel raises a bare Exception when the loss is NaN
+                    if "NaN" in str(exc):
+                        raise LabelcycleError(
+                            f"label model training diverged (loss is NaN) with lr={params['lr']}; "
+                            "lower lr or use majority vote") from exc
+                    raise
+            model.n, model.coverage = n, coverage
+            return model
+
+        candidates = self._candidates(dev)  # the same search as fit
+        fits: dict[tuple[Any, ...], tuple[_SparseSnorkelLabelModel, float]] = {}
+        tried: list[dict[str, Any]] = []
+        spent_epochs, skipped = 0, 0
+        search_started = time.perf_counter()
+        for i, cand in enumerate(candidates):
+            key = _fit_key(cand)
+            if key not in fits:
+                if fits:
+                    elapsed = time.perf_counter() - search_started
+                    expected = elapsed / max(spent_epochs, 1) * cand["n_epochs"]
+                    if elapsed + expected > float(self.time_budget_s):
+                        skipped = len(candidates) - i
+                        break
+                t0 = time.perf_counter()
+                model = fit_one(self._prior(cand["class_balance"], k, dev), cand)
+                fits[key] = (model, time.perf_counter() - t0)
+                spent_epochs += int(cand["n_epochs"])
+            tried.append(cand)
+        chosen, results = self._choose(tried, fits, dev, k)
+        self.model_ = fits[_fit_key(chosen)][0]
+        self.best_params_ = dict(chosen)
+        self.search_results_ = results
+        self.search_skipped_ = skipped
+        self.class_balance_ = self._prior(chosen["class_balance"], k, dev)
+        self.majority_weight_ = float(chosen["majority_weight"])
+        self.n_lfs_ = m
+        self.n_fit_rows_ = n
+        self.memory_estimate_ = needed
+        with np.errstate(divide="ignore", invalid="ignore"):
+            accs = np.asarray(self.model_.get_weights(), dtype=np.float64)
+        accs[np.asarray(self.model_.coverage) == 0] = np.nan  # Snorkel reports 1.0 for them
+        self.lf_accuracies_ = accs
+        self.fit_route_ = "stats"
+        self.model_._stats = None
+        if dev is not None:
+            self._warn_if_degenerate(dev[0])
+        self.fit_time_s_ = time.perf_counter() - started
+        return self
+
     def _warn_if_degenerate(self, L: np.ndarray) -> None:
         """Warn when >= 99% of covered rows get one class, or the output is near uniform."""
         covered = (L != -1).any(axis=1)
         n_cov = int(covered.sum())
         if n_cov < _MIN_ROWS_FOR_WARNINGS:
             return
-        probs = self.model_.predict_proba(L[covered])
+        probs = self._proba(L[covered])
         k = probs.shape[1]
         shares = np.bincount(np.argmax(probs, axis=1), minlength=k) / n_cov
         top = int(np.argmax(shares))
@@ -852,6 +1126,9 @@ class LabelModel:
     def predict_proba(self, L: MatrixLike) -> np.ndarray:
         """``rows x k`` probabilities; rows no LF covered get ``class_balance_``.
 
+        With ``majority_weight_ = w > 0``: ``(1 - w)`` times Snorkel's posterior plus ``w``
+        times the rows' vote shares.
+
         >>> import numpy as np
         >>> L = np.array([[0, 0, 0], [1, 1, 1], [0, 0, 1]] * 4)
         >>> LabelModel(2, n_epochs=50).fit(L).predict_proba(L).shape
@@ -859,7 +1136,15 @@ class LabelModel:
         """
         self._fitted()
         arr = _check_L(L, int(self.cardinality), n_lfs=self.n_lfs_)
-        return self.model_.predict_proba(arr)
+        return self._proba(arr)
+
+    def _proba(self, arr: np.ndarray) -> np.ndarray:
+        probs = self.model_.predict_proba(arr)
+        w = float(getattr(self, "majority_weight_", 0.0))
+        if w > 0:
+            probs = (1.0 - w) * probs + w * _vote_shares(arr, int(self.cardinality),
+                                                         self.class_balance_)
+        return probs
 
     def predict(self, L: MatrixLike) -> np.ndarray:
         """Most probable class per row (lowest index on ties), -1 for rows no LF covered.
@@ -871,7 +1156,7 @@ class LabelModel:
         """
         self._fitted()
         arr = _check_L(L, int(self.cardinality), n_lfs=self.n_lfs_)
-        return _hard(self.model_.predict_proba(arr), (arr != -1).any(axis=1))
+        return _hard(self._proba(arr), (arr != -1).any(axis=1))
 
 
 # --------------------------------------------------------------------------------------------
@@ -932,8 +1217,8 @@ class LabelModelChoice:
         return out
 
 
-_LABEL_MODEL_PARAMS = ("n_epochs", "lr", "l2", "optimizer", "class_balance", "search",
-                       "max_memory_gb", "time_budget_s", "verbose")
+_LABEL_MODEL_PARAMS = ("n_epochs", "lr", "l2", "optimizer", "class_balance", "majority_weight",
+                       "search", "max_memory_gb", "time_budget_s", "verbose")
 
 
 def select_label_model(
@@ -957,13 +1242,16 @@ def select_label_model(
     Y_dev, L_dev :
         Dev labels, as in :meth:`LabelModel.fit`.
     prefer : {"auto", "label_model", "majority"}, default "auto"
-        "auto": the higher dev macro-F1, then dev accuracy, on the dev rows some LF votes on
-        (rows without votes get no label from either); ties go to majority vote. Without dev
-        labels: the label model, or majority vote when it cannot be fitted (fewer than 3 LFs,
-        memory, divergence). The other two force that model ("label_model" then raises
-        if it cannot be fitted).
+        "auto": the label model, unless on the dev rows some LF votes on (rows without votes
+        get no label from either) majority vote's macro-F1 is higher by more than one paired
+        bootstrap standard error, or both predict the same on every such row (then majority
+        vote, the simpler). A difference within dev noise is no evidence against the label
+        model, whose search already compares against the vote shares. Without dev labels: the
+        label model, or majority vote when it cannot be fitted (fewer than 3 LFs, memory,
+        divergence). The other two force that model ("label_model" then raises if it cannot
+        be fitted).
     seed : int, default 123
-        Seed of the label model.
+        Seed of the label model and of the dev bootstrap.
     **label_model_params :
         Other :class:`LabelModel` hyperparameters (``n_epochs``, ``lr``, ``l2``, ...).
 
@@ -1020,19 +1308,33 @@ def select_label_model(
         return LabelModelChoice("label_model", label_model, None, None,
                                 "no dev labels to compare on; the label model is the default",
                                 **extra)
+    verdict, prefer_majority = _majority_verdict(dev, majority.predict(dev[0]),
+                                                 label_model.predict(dev[0]), k, seed=seed)
     lm_cov, maj_cov = covered["label_model"], covered["majority"]
-    where = f"on the {lm_cov.n} dev rows some LF votes on"
-    figures = (f"macro-F1 {lm_cov.macro_f1:.3f} vs {maj_cov.macro_f1:.3f}, accuracy "
-               f"{lm_cov.accuracy:.3f} vs {maj_cov.accuracy:.3f}")
-    if _key(lm_cov) > _key(maj_cov):
-        return LabelModelChoice(
-            "label_model", label_model, maj_scores, lm_scores,
-            f"the label model scores better {where} ({figures})", **extra)
-    verdict = "ties with" if _key(lm_cov) == _key(maj_cov) else "scores worse than"
-    return LabelModelChoice(
-        "majority", majority, maj_scores, lm_scores,
-        f"the label model {verdict} majority vote {where} ({figures}); majority vote is simpler",
-        **extra)
+    figures = (f"on the {lm_cov.n} dev rows some LF votes on: macro-F1 {lm_cov.macro_f1:.3f} "
+               f"vs {maj_cov.macro_f1:.3f}, accuracy {lm_cov.accuracy:.3f} vs "
+               f"{maj_cov.accuracy:.3f}")
+    if prefer_majority:
+        return LabelModelChoice("majority", majority, maj_scores, lm_scores,
+                                f"{verdict} ({figures})", **extra)
+    return LabelModelChoice("label_model", label_model, maj_scores, lm_scores,
+                            f"{verdict} ({figures})", **extra)
+
+
+def _majority_verdict(dev: tuple[np.ndarray, np.ndarray], majority_pred: np.ndarray,
+                      label_model_pred: np.ndarray, k: int, *, seed: int) -> tuple[str, bool]:
+    """Why, and whether, majority vote replaces the label model (see ``select_label_model``)."""
+    covered = (dev[0] != -1).any(axis=1)
+    if np.array_equal(majority_pred[covered], label_model_pred[covered]):
+        return ("the label model and majority vote predict the same on every dev row some LF "
+                "votes on; majority vote is simpler", True)
+    if _clearly_better(dev, [label_model_pred, majority_pred], k, seed=seed)[0]:
+        return ("majority vote scores better than the label model beyond dev noise (more "
+                "than one bootstrap standard error of macro-F1)", True)
+    if _key(_covered_scores(dev, label_model_pred)) >= _key(_covered_scores(dev, majority_pred)):
+        return "the label model scores at least as well as majority vote", False
+    return ("majority vote scores better, but within dev noise (one bootstrap standard error "
+            "of macro-F1); keeping the label model", False)
 
 
 def _key(s: Scores) -> tuple[float, float]:
