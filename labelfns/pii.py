@@ -58,7 +58,12 @@ Context LFs vote :data:`~labelfns.spans.NOT_PII` on numbers that resemble PII bu
 
 :data:`PII_DETECTORS` holds the positive detectors, :data:`NOT_PII_DETECTORS` the context LFs and
 :data:`BUILTIN_SPAN_LFS` both. Every regex is compiled at import and written so that matching is
-linear in the text length (no nested, ambiguous repetition).
+linear in the text length (no nested, ambiguous repetition). For speed, most detectors try their
+regex only where a match can start (numbers that follow no word character, keyword starts found
+with ``bytes.find``, "@", tokens holding "/" or "www.") or skip texts that lack a required
+character; the results are those of a plain scan (the tests compare both). phonenumbers only reads
+windows around clusters of digits, and is skipped for clusters too short to be a national number
+when no "+" is near; :func:`clear_caches` forgets the per-text results the detectors share.
 
 Example
 -------
@@ -74,7 +79,7 @@ import datetime as _dt
 import functools
 import ipaddress
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import phonenumbers
 from stdnum import iban as _iban
@@ -106,6 +111,7 @@ __all__ = [
     "NOT_PII_DETECTORS",
     "BUILTIN_SPAN_LFS",
     "detect_all",
+    "clear_caches",
 ]
 
 
@@ -117,16 +123,128 @@ def _next_is_word(text: str, i: int) -> bool:
     return i < len(text) and (text[i].isalnum() or text[i] == "_")
 
 
+def _keyword_groups(groups: Sequence[tuple[Iterable[str], str]], *, not_after: str = r"\w") -> str:
+    """A regex source for any of the words of ``groups`` (regex fragments starting with a letter,
+    matched ignoring case), each followed by its group's ``tail`` regex, not preceded by
+    ``not_after``; ``groups`` are tried in order, longer words first within a group.
+
+    The first letter is consumed by a character set and the rest chosen by a lookbehind on it:
+    ``re`` then scans for the possible first letters in C, where a leading lookahead or
+    ``(?i:a|b|...)`` alternation is tried (slowly) at every position.
+    """
+    by_letter: dict[str, list[str]] = {}
+    for words, tail in groups:
+        ordered = sorted(set(words), key=len, reverse=True)
+        for first in dict.fromkeys(w[0].lower() for w in ordered):
+            rests = "|".join(w[1:] for w in ordered if w[0].lower() == first)
+            by_letter.setdefault(first, []).append(f"(?i:{rests}){tail}")
+    firsts = "".join(sorted({c for f in by_letter for c in (f, f.upper())}))
+    branches = "|".join(f"(?<=[{f}{f.upper()}])(?:{'|'.join(alts)})" for f, alts in by_letter.items())
+    return f"[{firsts}](?<!{not_after}[\\s\\S])(?:{branches})"
+
+
+_QUANTIFIERS = frozenset("?*+{")
+# the only non-ASCII characters that (?i) matches to ASCII letters: İ ı ſ K (Kelvin)
+_ASCII_FOLDS = ("\u0130", "\u0131", "\u017f", "\u212a")
+_ASCII_WORD = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789_")  # lowered
+# pattern -> where in a text its matches can start (sorted), or None for "anywhere"
+_STARTS: dict[re.Pattern[str], Callable[[str], Sequence[int] | None]] = {}
+
+
+def _literal_prefix(word: str) -> str:
+    """The leading plain characters of a keyword regex fragment ("tax" of ``tax(?:payer)?``)."""
+    out = []
+    for i, c in enumerate(word):
+        if not (c.isalnum() or c in " /") or word[i + 1:i + 2] in _QUANTIFIERS - {""}:
+            break
+        out.append(c)
+    return "".join(out)
+
+
+def _compile_keywords(groups: Sequence[tuple[Iterable[str], str]], *,
+                      not_after: str = r"\w") -> re.Pattern[str]:
+    """:func:`_keyword_groups` compiled, registered for :func:`_finditer` to find fast."""
+    groups = [(list(words), tail) for words, tail in groups]
+    pattern = re.compile(_keyword_groups(groups, not_after=not_after))
+    if not_after == r"\w":
+        prefixes = {_literal_prefix(w).lower().encode("ascii") for words, _ in groups for w in words}
+        _STARTS[pattern] = functools.partial(_keyword_starts, tuple(sorted(  # "member" covers
+            p for p in prefixes if not any(q != p and p.startswith(q) for q in prefixes))))
+    return pattern
+
+
+def _keyword_starts(prefixes: tuple[bytes, ...], text: str) -> list[int] | None:
+    """Where a word starting with one of ``prefixes`` (lower case) starts in ``text``, found with
+    ``bytes.find`` on the lowered text; None if a character (?i) folds to ASCII is present."""
+    if any(c in text for c in _ASCII_FOLDS):
+        return None
+    low = text.encode("ascii", "replace").lower()  # one byte per character
+    starts: set[int] = set()
+    for prefix in prefixes:
+        i = low.find(prefix)
+        while i >= 0:
+            if not (i and low[i - 1] in _ASCII_WORD):  # a word starts here (not_after is \w)
+                starts.add(i)
+            i = low.find(prefix, i + 1)
+    return sorted(starts)
+
+
+_DENSE = 16  # more than one place to try per _DENSE characters: let re scan the text in C
+
+
+def _matches_at(pattern: re.Pattern[str], text: str, starts: Sequence[int]) -> list[re.Match[str]]:
+    """What ``pattern.finditer(text)`` yields when its matches can only start at ``starts``
+    (sorted): the pattern is tried there only, skipping places inside an earlier match."""
+    if len(starts) * _DENSE > len(text):
+        return list(pattern.finditer(text))
+    out = []
+    last = 0
+    for i in starts:
+        if i >= last:
+            m = pattern.match(text, i)
+            if m is not None:
+                out.append(m)
+                last = m.end()
+    return out
+
+
+def _finditer(pattern: re.Pattern[str], text: str) -> Iterable[re.Match[str]]:
+    """``pattern.finditer(text)``, trying a pattern registered in ``_STARTS`` (keywords, prices,
+    quantities) only where its matches can start."""
+    find = _STARTS.get(pattern)
+    starts = None if find is None else find(text)
+    return pattern.finditer(text) if starts is None else _matches_at(pattern, text, starts)
+
+
 def _keywords(words: Iterable[str], *, not_after: str = r"\w") -> str:
     """A regex source for any of ``words`` (regex fragments starting with a letter), ignoring case,
-    not preceded by ``not_after``.
+    not preceded by ``not_after`` (see :func:`_keyword_groups`)."""
+    return _keyword_groups([(words, "")], not_after=not_after)
 
-    It starts with a lookahead on the possible first letters: ``re`` then skips most positions
-    quickly, where a leading ``(?i:a|b|...)`` alternation is tried (slowly) at every position.
-    """
-    words = sorted(set(words), key=len, reverse=True)
-    firsts = "".join(sorted({c for w in words for c in (w[0].lower(), w[0].upper())}))
-    return f"(?=[{firsts}])(?<!{not_after})(?i:{'|'.join(words)})"
+
+_DIGIT_RUN = re.compile(r"\d+")
+
+
+@functools.lru_cache(maxsize=4096)
+def _number_starts(text: str) -> tuple[int, ...] | None:
+    """Where the numbers of ``text`` that follow no letter, digit or "_" start (cached: most
+    detectors start there); None when numbers are so dense that a plain scan is faster."""
+    limit = len(text) // _DENSE
+    out = []
+    for k, m in enumerate(_DIGIT_RUN.finditer(text)):
+        if k >= limit:
+            return None
+        i = m.start()
+        if not i or not (text[i - 1].isalnum() or text[i - 1] == "_"):
+            out.append(i)
+    return tuple(out)
+
+
+def _number_matches(pattern: re.Pattern[str], text: str) -> list[re.Match[str]]:
+    """``list(pattern.finditer(text))`` for a pattern whose matches start with a digit that does
+    not follow ``\\w`` (``\\d(?<![\\w...]\\d)...``): only tried at :func:`_number_starts`."""
+    starts = _number_starts(text)
+    return list(pattern.finditer(text)) if starts is None else _matches_at(pattern, text, starts)
 
 
 _SENTENCE_BREAK = re.compile(r"[.!?]\s+(?=[A-Z])|\n")
@@ -165,10 +283,25 @@ _EMAIL_RE = re.compile(
 )
 
 
+_LOCAL_PART_CHARS = frozenset("_.%+-")
+
+
 def _find_emails(text: str) -> list[Span]:
-    if "@" not in text:
-        return []
-    return [Span(m.start(), m.end(), "EMAIL") for m in _EMAIL_RE.finditer(text)]
+    out = []
+    last = 0
+    at = text.find("@")
+    while at >= 0:
+        # an address can only start where the run of local-part characters before its "@" starts
+        lo = at
+        while lo > 0 and (text[lo - 1].isalnum() or text[lo - 1] in _LOCAL_PART_CHARS):
+            lo -= 1
+        if lo >= last:
+            m = _EMAIL_RE.match(text, lo)
+            if m is not None:
+                out.append(Span(m.start(), m.end(), "EMAIL"))
+                last = m.end()
+        at = text.find("@", at + 1)
+    return out
 
 
 email_lf = SpanLF("pii_email", _find_emails, labels=("EMAIL",))
@@ -178,7 +311,6 @@ email_lf = SpanLF("pii_email", _find_emails, labels=("EMAIL",))
 # ------------------------------------------------------------------------------------------------
 # URL
 # ------------------------------------------------------------------------------------------------
-_URL_HINT = re.compile(r"/|www\.", re.IGNORECASE)
 _URL_RE = re.compile(
     r"(?<![\w@./-])"
     r"(?:"
@@ -208,11 +340,33 @@ def _trim_url(start: int, url: str) -> int:
     return start + end
 
 
+def _url_tokens(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of the whitespace-free tokens that hold "/" or "www." (any case)."""
+    low = text.lower() if "www." in text.lower() else None
+    hints = [i for i in (text.find("/"), low.find("www.") if low is not None else -1) if i >= 0]
+    out: list[tuple[int, int]] = []
+    n = len(text)
+    done = 0
+    while hints:
+        i = min(hints)
+        start = i
+        while start > done and not text[start - 1].isspace():
+            start -= 1
+        end = i
+        while end < n and not text[end].isspace():
+            end += 1
+        out.append((start, end))
+        done = end
+        hints = [j for j in (text.find("/", end), low.find("www.", end) if low is not None else -1)
+                 if j >= 0]
+    return out
+
+
 def _find_urls(text: str) -> list[Span]:
-    if not _URL_HINT.search(text):
+    if "/" not in text and "www." not in text.lower():
         return []
     out = []
-    for m in _URL_RE.finditer(text):
+    for m in (m for lo, hi in _url_tokens(text) for m in _URL_RE.finditer(text, lo, hi)):
         end = _trim_url(m.start(), m.group())
         prefix = len(m.group("pre") or "")
         if end - m.start() > prefix + 1:  # something after "http://" or "www."
@@ -229,11 +383,12 @@ url_lf = SpanLF("pii_url", _find_urls, labels=("URL",))
 # ------------------------------------------------------------------------------------------------
 _IPV4_RE = re.compile(r"\d(?<![\w.]\d)\d{0,2}\.(?:\d{1,3}\.){2}\d{1,3}(?!\w|\.\d)")
 _IPV6_RE = re.compile(r"(?<![\w:.])[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:.]*")
+_IPV6_HINT = re.compile(r":[0-9A-Fa-f.]*:")  # in every candidate with two colons
 
 
 def _find_ips(text: str) -> list[Span]:
     out: list[Span] = []
-    if ":" in text:
+    if ":" in text and _IPV6_HINT.search(text):
         for m in _IPV6_RE.finditer(text):
             cand = m.group()
             if cand.count(":") < 2 or _next_is_word(text, m.end()):
@@ -248,7 +403,7 @@ def _find_ips(text: str) -> list[Span]:
                     break
     if "." in text:
         v6 = list(out)
-        for m in _IPV4_RE.finditer(text):
+        for m in _number_matches(_IPV4_RE, text):
             try:
                 ipaddress.IPv4Address(m.group())
             except ValueError:
@@ -272,26 +427,57 @@ ip_address_lf = SpanLF("pii_ip_address", _find_ips, labels=("IP_ADDRESS",))
 _PHONE_CANDIDATE = re.compile(r"\d(?:[ \t().\-/\u2010-\u2015]{0,3}\d){6,}")
 _PHONE_MAX_DIGITS = 24
 _PHONE_BEFORE, _PHONE_AFTER = 8, 24  # context: "+", "(", "tel:" / " ext. 1234"
+_PHONE_JOIN_AFTER = 8
 _NON_DIGITS = re.compile(r"\D+")
+_DIGIT = re.compile(r"\d")
 _CURRENCY_BEFORE = re.compile(r"[$€£¥₹]\s?$")
 
 
+# Keep phonenumbers' compiled metadata patterns: checking one NANP number touches the patterns of
+# ~25 regions, more than the re module's cache keeps, so they were compiled again and again.
+if callable(getattr(phonenumbers, "enable_pattern_cache", None)):
+    phonenumbers.enable_pattern_cache()
+
 _NOT_PHONE_SHAPE = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}|\d{3}-\d{2}-\d{4}")  # IPv4, US SSN
+
+
+@functools.lru_cache(maxsize=64)
+def _min_phone_digits(regions: tuple[str, ...]) -> int:
+    """The fewest digits a valid national number of any of ``regions`` has."""
+    lengths = [min(phonenumbers.PhoneMetadata.metadata_for_region(r).general_desc.possible_length
+                   or (1,)) for r in regions]
+    return max(1, min(lengths))
+
+
+@functools.lru_cache(maxsize=4096)
+def _phone_matches(window: str, region: str, leniency: int) -> tuple[tuple[int, int], ...]:
+    """``(start, end)`` of every number :class:`phonenumbers.PhoneNumberMatcher` finds in
+    ``window`` (cached: support texts repeat their numbers)."""
+    return tuple((m.start, m.end)
+                 for m in phonenumbers.PhoneNumberMatcher(window, region, leniency=leniency))
 
 
 def _find_phones(text: str, *, region: str | tuple[str, ...], leniency: str) -> list[Span]:
     level = getattr(phonenumbers.Leniency, leniency)
     regions = (region,) if isinstance(region, str) else region
+    fewest = _min_phone_digits(regions)
     found: set[Span] = set()
     for m in _PHONE_CANDIDATE.finditer(text):
-        if (len(_NON_DIGITS.sub("", m.group())) > _PHONE_MAX_DIGITS or _DATE_RE.fullmatch(m.group())
+        n_digits = len(_NON_DIGITS.sub("", m.group()))
+        if (n_digits > _PHONE_MAX_DIGITS or _DATE_RE.fullmatch(m.group())
                 or _NOT_PHONE_SHAPE.fullmatch(m.group())):
             continue  # a long run of numbers, a date such as 03/04/1985, an IP address, an SSN
         lo, hi = max(0, m.start() - _PHONE_BEFORE), min(len(text), m.end() + _PHONE_AFTER)
+        window = text[lo:hi]
+        if (n_digits < fewest and "+" not in window
+                and not _DIGIT.search(text, lo, m.start())
+                and not _DIGIT.search(text, m.end(), m.end() + _PHONE_JOIN_AFTER)):
+            continue  # too few digits for a national number, no "+country code" and no digits
+            # close by that the matcher might read as part of this number
         spans: list[tuple[int, int]] = []
         for r in regions:
-            for match in phonenumbers.PhoneNumberMatcher(text[lo:hi], r, leniency=level):
-                start, end = lo + match.start, lo + match.end
+            for s, e in _phone_matches(window, r, level):
+                start, end = lo + s, lo + e
                 if start < m.end() and m.start() < end and not _CURRENCY_BEFORE.search(
                         text, max(0, start - 2), start):  # this candidate's number, not a neighbour's
                     spans.append((start, end))
@@ -358,7 +544,12 @@ _PHONE_SHAPE = re.compile(
 )
 
 
+_PHONE_SHAPE_HINT = re.compile(r"\d{3}[-.]\d{4}")  # in every NANP shape; the others have "+"
+
+
 def _find_phone_shapes(text: str) -> list[Span]:
+    if "+" not in text and not _PHONE_SHAPE_HINT.search(text):
+        return []
     out = []
     for m in _PHONE_SHAPE.finditer(text):
         digits = len(_NON_DIGITS.sub("", m.group()))
@@ -409,7 +600,7 @@ def _card_issuer_ok(d: str) -> bool:
 
 def _find_cards(text: str) -> list[Span]:
     out = []
-    for run in _CARD_RUN.finditer(text):
+    for run in _number_matches(_CARD_RUN, text):
         groups = list(_DIGIT_GROUP.finditer(text, run.start(), run.end()))
         lengths = [g.end() - g.start() for g in groups]
         i, n = 0, len(groups)
@@ -453,8 +644,9 @@ credit_card_lf = SpanLF("pii_credit_card", _find_cards, labels=("CREDIT_CARD",))
 # ------------------------------------------------------------------------------------------------
 # SSN
 # ------------------------------------------------------------------------------------------------
-_SSN_SEP = re.compile(r"\d(?<![\w-]\d)(?<!\d[ .]\d)\d\d([- ])\d\d\1\d{4}(?![\w-]|[ .]\d)")
-_SSN_BARE = re.compile(r"\d(?<![\w-]\d)\d{8}(?![\w-]|\.\d)")
+# ddd-dd-dddd / ddd dd dddd (group "sep"), or 9 bare digits; one scan for both shapes
+_SSN_RE = re.compile(r"\d(?<![\w-]\d)(?:(?<!\d[ .]\d)\d\d(?P<sep>[- ])\d\d(?P=sep)\d{4}(?![\w-]|[ .]\d)"
+                     r"|\d{8}(?![\w-]|\.\d))")
 _SSN_CONTEXT = re.compile(
     _keywords([r"ssn", r"ss\#", r"ss\s*no", r"social(?:\s+security)?(?:\s+(?:number|no|num|\#))?",
                r"tax(?:payer)?\s+id", r"itin"]) + r"(?![a-zA-Z])"
@@ -463,12 +655,13 @@ _SSN_CONTEXT = re.compile(
 
 def _find_ssns(text: str) -> list[Span]:
     out = []
-    for m in _SSN_SEP.finditer(text):
-        if _ssn.is_valid(m.group().replace(m.group(1), "")):
-            out.append(Span(m.start(), m.end(), "SSN"))
-    for m in _SSN_BARE.finditer(text):
-        if _ssn.is_valid(m.group()) and _context_near(text, m.start(), m.end(), _SSN_CONTEXT,
-                                                      before=30, after=0):
+    for m in _number_matches(_SSN_RE, text):
+        sep = m.group("sep")
+        if sep is not None:
+            if _ssn.is_valid(m.group().replace(sep, "")):
+                out.append(Span(m.start(), m.end(), "SSN"))
+        elif _ssn.is_valid(m.group()) and _context_near(text, m.start(), m.end(), _SSN_CONTEXT,
+                                                        before=30, after=0):
             out.append(Span(m.start(), m.end(), "SSN"))
     return out
 
@@ -481,7 +674,7 @@ ssn_lf = SpanLF("pii_ssn", _find_ssns, labels=("SSN",))
 # IBAN
 # ------------------------------------------------------------------------------------------------
 _IBAN_RE = re.compile(
-    r"(?<!\w)[A-Z]{2}\d{2}(?:[A-Z0-9]{11,30}|(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,4})?)(?![A-Za-z0-9])"
+    r"[A-Z](?<!\w[A-Z])[A-Z]\d{2}(?:[A-Z0-9]{11,30}|(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,4})?)(?![A-Za-z0-9])"
 )
 
 
@@ -559,10 +752,48 @@ def _date_ok(m: re.Match[str]) -> bool:
         year = int(y) if len(y) == 4 else 2000 + int(y) % 100
         a, b = int(g["f"] + g["na"]), int(g["nb"])
         return _valid_date(year, a, b) or _valid_date(year, b, a)
-    month = _MONTH_NAMES[(g["m1"] or g["m2"]).lower()]
+    month = _MONTH_NAMES.get((g["m1"] or g["m2"]).casefold())  # "ſept" matches (?i:sept)
+    if month is None:
+        return False
     day = int(g["d1"] or g["f"] + g["d2"])
     year = g["y1"] or g["y2"]
     return _valid_date(int(year) if year else None, month, day)
+
+
+_DATE_NOT_AFTER = frozenset("./-")  # with \w: what a date does not follow
+
+
+def _date_matches(text: str) -> list[re.Match[str]]:
+    """What ``_DATE_RE.finditer(text)`` yields, trying only the places where a date can start: a
+    digit not inside a number or word, and a word before ``[.] <digit>`` (a month name)."""
+    numbers = _number_starts(text)
+    if numbers is None:
+        return list(_DATE_RE.finditer(text))
+    out: list[re.Match[str]] = []
+    last = 0
+    for p in numbers:  # a date starts with a number, or a month before one
+        if p < last or p and text[p - 1] in _DATE_NOT_AFTER:
+            continue
+        q = p
+        while q > 0 and text[q - 1] == " ":
+            q -= 1
+        if q < p:
+            if q > 0 and text[q - 1] == ".":
+                q -= 1
+            end = q
+            while q > 0 and text[q - 1].isalpha():
+                q -= 1
+            if 3 <= end - q <= 9 and q >= last:
+                m = _DATE_RE.match(text, q)
+                if m is not None:
+                    out.append(m)
+                    last = m.end()
+                    continue
+        m = _DATE_RE.match(text, p)
+        if m is not None:
+            out.append(m)
+            last = m.end()
+    return out
 
 
 @functools.lru_cache(maxsize=4096)
@@ -571,7 +802,7 @@ def _dates(text: str) -> tuple[tuple[int, int, bool], ...]:
     return tuple(
         (m.start(), m.end(),
          _context_near(text, m.start(), m.end(), _DOB_CONTEXT, before=50, after=25))
-        for m in _DATE_RE.finditer(text) if _date_ok(m)
+        for m in _date_matches(text) if _date_ok(m)
     )
 
 
@@ -602,8 +833,8 @@ _US_STATES = (
     "NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|PR"
 )
 _ADDRESS_RE = re.compile(
-    rf"""(?<![\w$€£¥.,/:#-])
-    \d{{1,6}}[A-Za-z]?(?:-\d{{1,5}})?                              # house number: 12, 221B, 12-14
+    rf"""\d(?<![\w$€£¥.,/:#-]\d)
+    \d{{0,5}}[A-Za-z]?(?:-\d{{1,5}})?                              # house number: 12, 221B, 12-14
     [ ]+(?:(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)\.?[ ]+)?  # pre-direction
     (?:(?:[A-Z][\w'’-]*|\d{{1,3}}(?:st|nd|rd|th))\.?[ ]+){{1,4}}?  # street name: Main, 5th, St.
     (?:(?:{_STREET_FULL})\b|(?:{_STREET_ABBR})\b\.?)               # suffix
@@ -619,7 +850,7 @@ _ADDRESS_RE = re.compile(
 
 
 def _find_addresses(text: str) -> list[Span]:
-    return [Span(m.start(), m.end(), "ADDRESS") for m in _ADDRESS_RE.finditer(text)]
+    return [Span(m.start(), m.end(), "ADDRESS") for m in _number_matches(_ADDRESS_RE, text)]
 
 
 address_lf = SpanLF("pii_address", _find_addresses, labels=("ADDRESS",))
@@ -629,17 +860,14 @@ address_lf = SpanLF("pii_address", _find_addresses, labels=("ADDRESS",))
 # ------------------------------------------------------------------------------------------------
 # ORDER_ID / ACCOUNT_ID
 # ------------------------------------------------------------------------------------------------
-_ORDER_CONTEXT = re.compile(
-    _keywords(["order", "invoice", "confirmation", "booking", "reservation", "transaction",
-               "rma"])
-    + r"(?![a-zA-Z])(?:[ ]*(?i:number|num|no\.?|id|code|\#)(?![a-zA-Z]))?"
-)
-_ACCOUNT_CONTEXT = re.compile(
-    _keywords(["account", "acct", "a/c"])
-    + r"(?![a-zA-Z])(?:[ ]*(?i:number|num|no\.?|id|\#)(?![a-zA-Z]))?"
-    + "|" + _keywords(["customer", "member", "membership", "client", "user", "subscriber"])
-    + r"[ ]*(?i:number|num|no\.?|id|\#)(?![a-zA-Z])"
-)
+_ORDER_CONTEXT = _compile_keywords([(
+    ["order", "invoice", "confirmation", "booking", "reservation", "transaction", "rma"],
+    r"(?![a-zA-Z])(?:[ ]*(?i:number|num|no\.?|id|code|\#)(?![a-zA-Z]))?")])
+_ACCOUNT_CONTEXT = _compile_keywords([
+    (["account", "acct", "a/c"], r"(?![a-zA-Z])(?:[ ]*(?i:number|num|no\.?|id|\#)(?![a-zA-Z]))?"),
+    (["customer", "member", "membership", "client", "user", "subscriber"],
+     r"[ ]*(?i:number|num|no\.?|id|\#)(?![a-zA-Z])"),
+])
 _TOKEN = re.compile(r"\S+")
 _ID_SHAPE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?")
 _HAS_DIGIT = re.compile(r"\d")
@@ -650,7 +878,7 @@ _ID_MAX_TOKENS, _ID_MAX_CHARS = 4, 60
 def _find_ids(text: str, *, context: re.Pattern[str], label: str) -> list[Span]:
     out = []
     pos = 0
-    for ctx in context.finditer(text):
+    for ctx in _finditer(context, text):
         if ctx.start() < pos:
             continue
         tokens = _TOKEN.finditer(text, ctx.end(), min(len(text), ctx.end() + _ID_MAX_CHARS))
@@ -690,30 +918,62 @@ account_id_lf = SpanLF("pii_account_id", _find_ids,
 # context LFs voting NOT_PII
 # ------------------------------------------------------------------------------------------------
 _AMOUNT = r"\d*(?:[,.]\d{3})*(?:[.,]\d{1,2})?"  # after a first digit: 1,234.56 / 12,99
-_PRICE_RE = re.compile(
-    rf"[$€£¥₹][ ]?\d{_AMOUNT}(?!\d)"  # $12.99
-    rf"|(?=[UEGCAI])(?<!\w)(?:US\$|USD|EUR|GBP|CAD|AUD|INR|CHF)[ ]?\d{_AMOUNT}(?!\d)"  # USD 12
-    rf"|\d(?<![\w.,]\d){_AMOUNT}[ ]?(?:USD|EUR|GBP|CAD|AUD|INR|CHF|[Dd]ollars?|[Ee]uros?|[Bb]ucks"
-    r"|[Cc]ents?|[Pp]ounds?|[Rr]upees?)(?!\w)"  # 12 USD, 20 dollars
-)
+_PRICE_SYMBOL = rf"(?<=[$€£¥₹])[ ]?\d{_AMOUNT}(?!\d)"  # $12.99
+_PRICE_CODE = (  # USD 12
+    rf"(?<=[UEGCAI])(?<!\w[UEGCAI])(?:(?<=U)(?:S\$|SD)|(?<=E)UR|(?<=G)BP|(?<=C)(?:AD|HF)|(?<=A)UD"
+    rf"|(?<=I)NR)[ ]?\d{_AMOUNT}(?!\d)")
+_PRICE_NUMBER = (  # 12 USD, 20 dollars
+    rf"(?<=\d)(?<![\w.,]\d){_AMOUNT}[ ]?(?:USD|EUR|GBP|CAD|AUD|INR|CHF|[Dd]ollars?|[Ee]uros?"
+    r"|[Bb]ucks|[Cc]ents?|[Pp]ounds?|[Rr]upees?)(?!\w)")
+# the first character is consumed by one set, so re scans for it in C
+_PRICE_RE = re.compile(rf"[$€£¥₹UEGCAI\d](?:{_PRICE_SYMBOL}|{_PRICE_CODE}|{_PRICE_NUMBER})")
+_PRICE_CODES = ("US$", "USD", "EUR", "GBP", "CAD", "AUD", "INR", "CHF")
+_CURRENCY_SYMBOL = re.compile("[$€£¥₹]")
+
+
+def _price_starts(text: str) -> Sequence[int] | None:
+    """Where a price can start: a currency symbol or a number (anywhere if a code is present)."""
+    if any(code in text for code in _PRICE_CODES):
+        return None
+    numbers = _number_starts(text)
+    if numbers is None:
+        return None
+    symbols = [m.start() for m in _CURRENCY_SYMBOL.finditer(text)]
+    return sorted({*numbers, *symbols}) if symbols else numbers
+
+
+_STARTS[_PRICE_RE] = _price_starts
 _QUANTITY_RE = re.compile(
-    r"\d(?<![\w.,]\d)\d*(?:[.,]\d+)?[ ]?(?:[xX]|[Ii]tems?|pcs|[Pp]ieces?|[Uu]nits?|[Pp]acks?|boxes"
-    r"|bottles|kg|g|lbs?|oz|ml|cm|mm|km|inch(?:es)?|ft|feet|%|percent|[GMTK]B|hours?|hrs?"
+    r"\d(?<![\w.,]\d)\d*(?:[.,]\d+)?[ ]?(?:[xX]|[Ii]tems?|pcs|[Pp]ieces?|[Uu]nits?"
+    r"|[Pp]acks?|boxes|bottles|kg|g|lbs?|oz|ml|cm|mm|km|inch(?:es)?|ft|feet|%|percent|[GMTK]B|hours?|hrs?"
     r"|minutes?|mins?|seconds?|secs?|days?|weeks?|months?|years?|yrs?|times|people|persons"
     r"|stars?|pairs?)(?!\w)"  # 3 items, 2x, 500 GB
     r"|x(?<!\wx)\d{1,3}(?!\w)"  # x2
 )
-_PRODUCT_RE = re.compile(
-    _keywords(["iPhone", "iPad", "Galaxy", "Pixel", "PlayStation", "PS", "Xbox", "Kindle", "Surface",
-               "ThinkPad", "Ryzen", "RTX", "GTX", "Windows", "Android", "iOS", "macOS", "Series",
-               "Gen", "Generation", "size", "model", "version", r"ver\.", "mk"])
-    + r"[ ]?[A-Z]?\d+(?:\.\d+)*[A-Za-z]?(?:[ ](?:Pro|Max|Plus|Ultra|Mini|mini|Lite|XL|SE))*(?!\w)"
-    r"|[vV](?<!\w[vV])\d+(?:\.\d+)*(?!\w)"  # v2, v1.2.3
-)
+_X_COUNT = re.compile(r"x(?=\d)")
+
+
+def _quantity_starts(text: str) -> Sequence[int] | None:
+    """Where a quantity can start: a number, or "x" before a digit ("x2")."""
+    numbers = _number_starts(text)
+    if numbers is None:
+        return None
+    xs = [m.start() for m in _X_COUNT.finditer(text)]
+    return sorted({*numbers, *xs}) if xs else numbers
+
+
+_STARTS[_QUANTITY_RE] = _quantity_starts
+_PRODUCT_RE = _compile_keywords([
+    (["iPhone", "iPad", "Galaxy", "Pixel", "PlayStation", "PS", "Xbox", "Kindle", "Surface",
+      "ThinkPad", "Ryzen", "RTX", "GTX", "Windows", "Android", "iOS", "macOS", "Series",
+      "Gen", "Generation", "size", "model", "version", r"ver\.", "mk"],
+     r"[ ]?[A-Z]?\d+(?:\.\d+)*[A-Za-z]?(?:[ ](?:Pro|Max|Plus|Ultra|Mini|mini|Lite|XL|SE))*(?!\w)"),
+    (["v"], r"\d+(?:\.\d+)*(?!\w)"),  # v2, v1.2.3
+])
 
 
 def _find_not_pii(text: str, *, pattern: re.Pattern[str]) -> list[Span]:
-    return [Span(m.start(), m.end(), NOT_PII) for m in pattern.finditer(text)]
+    return [Span(m.start(), m.end(), NOT_PII) for m in _finditer(pattern, text)]
 
 
 price_lf = SpanLF("not_pii_price", _find_not_pii, resources={"pattern": _PRICE_RE},
@@ -786,3 +1046,17 @@ def detect_all(text: str, detectors: Sequence[SpanLF] = PII_DETECTORS) -> dict[s
                           lf=name, hint="give every span LF a unique name")
         seen[name] = i
     return {lf.name: lf(text) for lf in detectors}
+
+
+def clear_caches() -> None:
+    """Forget the per-text results the detectors share or keep (where the numbers and dates of
+    recent texts are, the phone numbers of recent number windows); results do not change, only
+    the time they take.
+
+    Examples
+    --------
+    >>> clear_caches()
+    """
+    _dates.cache_clear()
+    _phone_matches.cache_clear()
+    _number_starts.cache_clear()

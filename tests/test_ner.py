@@ -215,3 +215,35 @@ def test_rule_person_lfs_on_big_text_are_fast():
     for lf in (speaker_tag_lf, greeting_name_lf, gazetteer_lf()):
         assert lf(text)
     assert time.perf_counter() - start < 6.0
+
+
+# -- which lines spaCy reads ----------------------------------------------------------------------
+def test_name_lines_keeps_only_sentences_that_may_name_people():
+    text = ("Agent: How can I help? Thanks for waiting.\n"
+            "Customer: I spoke with Maria yesterday. It was fine!\n"
+            "Agent (Tom): Your PayPal refund for the SSN form is done.\n"
+            "Customer: Jennifer here. ok")
+    kept = ner._name_lines(text)
+    assert [piece for _, piece in kept] == ["I spoke with Maria yesterday. ",
+                                              "Jennifer here. "]
+    assert all(text[o:o + len(p)] == p for o, p in kept)
+    assert ner._name_lines("") == [] and ner._name_lines("no names at all") == []
+
+
+def test_person_ner_lf_validates_the_lines_option():
+    assert person_ner_lf().lines == "names"
+    assert SpacyPersonLF(lines="all").lines == "all"
+    with pytest.raises(LFError, match="lines must be one of"):
+        SpacyPersonLF(lines="some")
+
+
+@needs_model
+def test_person_ner_lf_reads_name_lines_once_and_keeps_offsets():
+    lf, whole = person_ner_lf(), person_ner_lf(lines="all")
+    chat = "Agent: How can I help?\nCustomer: I spoke with Maria Lopez about the refund."
+    texts = [chat, "Hi.\n" + chat, "Agent: ok"]
+    spans = lf.apply_batch(texts)
+    assert [[t[s.start:s.end] for s in ss] for t, ss in zip(texts, spans, strict=True)] == [
+        ["Maria Lopez"], ["Maria Lopez"], []]
+    assert spans[0] == whole(chat)
+    assert lf.fingerprint() != whole.fingerprint()

@@ -1,8 +1,10 @@
 import random
+import re
 import time
 
 import pytest
 
+from labelfns import pii
 from labelfns.errors import LFError
 from labelfns.pii import (
     BUILTIN_SPAN_LFS,
@@ -399,3 +401,66 @@ def test_builtin_lfs_on_adversarial_megabyte_texts_do_not_backtrack(unit):
         lf(text)
     elapsed = time.perf_counter() - start
     assert elapsed < 6.0, f"{elapsed:.1f}s on {unit!r} * N"  # 0.3-2 s measured
+
+
+# -- fast paths: the same results as the plain regex scans ------------------------------------------
+_PIECES = ["+1 ", "+44 20 7946 0958", "(415) 555-0132", "415.555.0132", "4111 1111 1111 1111",
+           "123-45-6789", "@", "a@b.co", "x.y@mail.example.org", "www.x.org/a", "WWW.Shop.com",
+           "http://x.y/z)", "a/c", "10.0.0.1", "::1", "2001:db8::1", "March 4, 1985", "Mar. 4",
+           "4th of March 1985", "03/04/1985", "1985-03-04", "born", "$12.99", "12 USD", "USD 12",
+           "3 items", "iPhone 13 Pro", "v1.2", "order #A-482913", "Order no. 77812", "account 77812-33",
+           "customer id: C-99812", "ſept 4", "\u212aindle 4", "İnvoice 12345", "é", "日本", "  ", "\n",
+           "-", ".", "/", ":", "(", ")", "0", "7", "555", "2024", "Jan", "may 5", "the ", "agent "]
+
+
+def _random_texts(n, seed=3):
+    rng = random.Random(seed)
+    return ["".join(rng.choice(_PIECES) for _ in range(rng.randint(0, 30))) for _ in range(n)]
+
+
+def test_keyword_scan_finds_what_the_plain_scan_finds():
+    for pattern in (pii._ORDER_CONTEXT, pii._ACCOUNT_CONTEXT, pii._PRODUCT_RE, pii._PRICE_RE,
+                    pii._QUANTITY_RE):
+        for text in _random_texts(400):
+            fast = [m.span() for m in pii._finditer(pattern, text)]
+            assert fast == [m.span() for m in pattern.finditer(text)], (pattern.pattern[:40], text)
+
+
+def test_candidate_scans_find_what_the_plain_scans_find():
+    for text in _random_texts(600, seed=4):
+        assert [m.span() for m in pii._date_matches(text)] == [
+            m.span() for m in pii._DATE_RE.finditer(text)], text
+        assert [(s.start, s.end) for s in pii._find_emails(text)] == [
+            m.span() for m in pii._EMAIL_RE.finditer(text)], text
+        urls = [(m.start(), pii._trim_url(m.start(), m.group())) for m in pii._URL_RE.finditer(text)]
+        assert [(s.start, s.end) for s in pii._find_urls(text)] == [
+            (s, e) for (s, e), m in zip(urls, pii._URL_RE.finditer(text), strict=True)
+            if e - s > len(m.group("pre") or "") + 1], text
+        for pattern in (pii._IPV4_RE, pii._CARD_RUN, pii._SSN_RE, pii._ADDRESS_RE):
+            assert [m.span() for m in pii._number_matches(pattern, text)] == [
+                m.span() for m in pattern.finditer(text)], text
+        shapes = [m.span() for m in pii._PHONE_SHAPE.finditer(text)
+                  if 10 <= len(pii._NON_DIGITS.sub("", m.group())) <= 15
+                  and not pii._CURRENCY_BEFORE.search(text, max(0, m.start() - 2), m.start())]
+        assert [(s.start, s.end) for s in pii._find_phone_shapes(text)] == shapes, text
+
+
+def test_keyword_helpers_consume_the_first_letter_as_a_set():
+    pattern = re.compile(pii._keywords(["order", "rma"]) + r"(?![a-z])")
+    assert [m.group() for m in pattern.finditer("Order, border, RMA, rmas")] == ["Order", "RMA"]
+    assert pattern.pattern.startswith("[ORor]")
+    assert pii._literal_prefix(r"tax(?:payer)?\s+id") == "tax"
+    assert pii._literal_prefix("dollars?") == "dollar"
+    assert pii._literal_prefix("paid with") == "paid with"
+
+
+def test_date_lfs_with_a_case_folded_month_do_not_fail():
+    text = "born \u017fept 4, 1985"  # "ſept" matches (?i:sept)
+    assert date_of_birth_lf(text) == [] and date_not_dob_lf(text) == []
+
+
+def test_phone_lf_skips_short_numbers_but_keeps_plus_numbers():
+    assert phone_default_lf("order 304534-96 shipped") == []
+    text = "call +44 20 7946 0958 now"
+    assert found(phone_default_lf, text) == ["+44 20 7946 0958"]
+    assert pii._min_phone_digits(("US",)) == 10 and pii._min_phone_digits(("US", "GB")) == 7
