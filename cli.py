@@ -598,12 +598,46 @@ def cycle(project: Path, no_cache: bool, jobs: int | None, as_json: bool) -> Non
             from weak_supervision.pii_pipeline import pii_label_project
 
             pii_run = pii_label_project(proj, use_cache=not no_cache, stage=stage)
+        top_slices, suggestions = _cycle_analysis(proj, result.run_id, stage)
     if as_json:
         doc = result.to_dict()
         doc["pii"] = pii_run.to_dict() if pii_run is not None else None
+        doc["top_slices"] = [s.to_dict() for s in top_slices]
+        doc["suggestions"] = suggestions.to_dict()["suggestions"] if suggestions is not None else []
         echo_json(doc)
         return
     _print_cycle(proj, result, pii_run)
+    _print_cycle_analysis(top_slices, suggestions)
+
+
+def _cycle_analysis(proj: Any, run_id: str, stage: Callable[[str], None]) -> tuple[list[Any], Any]:
+    """The top three slices and LF suggestions of a cycle, for its closing summary."""
+    from analysis.cycle_data import load_cycle_data
+    from analysis.slice_report import slice_report
+    from analysis.suggest import suggest_for_project
+
+    stage("ranking slices and suggesting LFs")
+    report = slice_report(load_cycle_data(proj, run_id), n_boot=200, n_examples=0)
+    # keyword, phrase and regex candidates only: embedding neighbours are `labelcycle suggest`'s
+    suggestions = suggest_for_project(proj, run_id=run_id, top_k=3,
+                                      kinds=("keyword", "phrase", "regex"))
+    return list(report.top(3)), suggestions
+
+
+def _print_cycle_analysis(top_slices: list[Any], suggestions: Any) -> None:
+    con = _stdout_console()
+    if top_slices:
+        con.print("Slices to work on (labelcycle slices):", highlight=False)
+        for s in top_slices:
+            gap = "" if s.gap is None else f", gap {s.gap:+.3f}"
+            con.print(f"  {s.name}: {s.n_dev} dev rows, {s.n_errors} errors{gap}", highlight=False)
+    if suggestions is not None and len(suggestions):
+        con.print("Suggested LFs (labelcycle suggest --write FILE):", highlight=False)
+        for s in suggestions:
+            con.print(f"  {s.name} -> {s.label}: dev precision {s.precision:.2f} "
+                      f"[{s.precision_low:.2f}, {s.precision_high:.2f}], fixes "
+                      f"{_fmt(getattr(s, 'fixes', None))}, breaks {_fmt(getattr(s, 'breaks', None))}",
+                      highlight=False)
 
 
 def _print_cycle(proj: Any, result: Any, pii_run: Any) -> None:
@@ -842,6 +876,93 @@ def _html_suggestions(proj: Any, report: Any, run_id: str | None, seed: int) -> 
     except LabelcycleError as exc:
         _say(f"no LF suggestions in the report: {exc}")
         return None
+
+
+@main.command(context_settings=CONTEXT_SETTINGS)
+@project_argument
+@click.option("--run", "run_id", default=None,
+              help="The cycle run (PII projects: the pii run); default the latest.")
+@click.option("--slice", "slice_name", default=None,
+              help="Focus on the errors of this slice (a name from `labelcycle slices`).")
+@click.option("--slices", "slice_files", multiple=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="A module of @slicing_function slices, for --slice (repeatable).")
+@click.option("--top", "top_k", type=click.IntRange(min=1), default=10, show_default=True,
+              help="How many candidates to show (and write).")
+@click.option("--min-precision", type=click.FloatRange(0, 1), default=0.6, show_default=True,
+              help="Leave out candidates whose dev precision is lower.")
+@click.option("--accept", "accepted", multiple=True,
+              help="With --write: write only these candidates (by name; repeatable). "
+                   "Default: every candidate shown.")
+@click.option("--write", "write_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Write the candidates as an LF module you can read and edit.")
+@click.option("--append", is_flag=True, help="With --write: add to an existing module.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the suggestions.")
+@json_option
+@handle_errors
+def suggest(project: Path, run_id: str | None, slice_name: str | None,
+            slice_files: tuple[Path, ...], top_k: int, min_precision: float,
+            accepted: tuple[str, ...], write_path: Path | None, append: bool, seed: int,
+            as_json: bool) -> None:
+    """Candidate LFs for the errors of the latest cycle (or of one slice): keywords, phrases and
+    regexes with high lift toward the right class, embedding neighbours when that extra is
+    installed, token patterns around missed spans for PII. Each shows its dev precision with a
+    95% interval, pool coverage, and the dev errors it would fix and correct rows it would
+    break. --write FILE saves them as a normal LF module; add it to [lfs] modules to use it."""
+    from analysis.suggest import suggest_for_project, write_lf_module
+
+    proj = _load(project)
+    mask = None
+    if slice_name is not None:
+        from analysis.slice_report import find_slice
+
+        mask = find_slice(proj, slice_name, run_id=run_id,
+                          slice_modules=[str(p) for p in slice_files]).mask
+    found = suggest_for_project(proj, run_id=run_id, top_k=top_k, slice_mask=mask,
+                                min_precision=min_precision, seed=seed)
+    chosen = list(found)
+    if accepted:
+        names = {s.name for s in chosen}
+        unknown = [a for a in accepted if a not in names]
+        if unknown:
+            raise LabelcycleError(f"no candidate called {', '.join(map(repr, unknown))}; "
+                                  f"candidates: {', '.join(sorted(names)) or '(none)'}")
+        chosen = [s for s in chosen if s.name in set(accepted)]
+    written = None
+    if write_path is not None:
+        if not chosen:
+            raise LabelcycleError("no candidate LF to write (try a lower --min-precision or "
+                                  "another --slice)")
+        written = write_lf_module(chosen, write_path, append=append)
+    if as_json:
+        doc = found.to_dict()
+        doc["written"] = str(written) if written is not None else None
+        doc["written_lfs"] = [s.name for s in chosen] if written is not None else []
+        echo_json(doc)
+        return
+    _print_suggestions(found, title=f"LF suggestions for {proj.name}"
+                       + (f" (slice {slice_name})" if slice_name else ""))
+    if written is not None:
+        _say(f"wrote {len(chosen)} LFs to {written}; add it to [lfs] modules in labelcycle.toml "
+             "and run `labelcycle cycle`")
+
+
+def _print_suggestions(found: Any, *, title: str, top: int | None = None) -> None:
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for col in ("name", "votes", "kind", "pattern", "dev precision [95% CI]", "fixes", "breaks",
+                "pool coverage"):
+        table.add_column(col, justify="right" if col in ("fixes", "breaks") else "left")
+    for s in list(found)[:top]:
+        # span suggestions (PII) fix missed spans (new true positives) and break nothing counted
+        fixes = getattr(s, "fixes", getattr(s, "new_tp", None))
+        table.add_row(s.name, str(s.label), s.kind, str(s.pattern)[:60],
+                      f"{s.precision:.2f} [{s.precision_low:.2f}, {s.precision_high:.2f}]",
+                      _fmt(fixes), _fmt(getattr(s, "breaks", None)), f"{s.pool_coverage:.1%}")
+    _stdout_console().print(table)
+    for kind, why in (getattr(found, "skipped", None) or {}).items():
+        _say(f"{kind} candidates not tried: {why}")
 
 
 # -- export ---------------------------------------------------------------------------------------

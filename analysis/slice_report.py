@@ -59,7 +59,7 @@ from weak_supervision.redaction import Redactor
 from weak_supervision.span_metrics import score_spans
 
 __all__ = ["LFStat", "SliceStats", "SliceReport", "slice_report", "build_report",
-           "report_history", "redact_example"]
+           "report_history", "redact_example", "find_slice"]
 
 _NONE = "(none)"
 _CHUNK = 100  # bootstrap resamples drawn at a time (bounds memory on large dev sets)
@@ -801,3 +801,36 @@ def build_report(
     return slice_report(data, slicing_functions=sfs, model=model, n_boot=n_boot, seed=seed,
                         n_examples=n_examples, redact=redact,
                         history=report_history(project) if include_history else ())
+
+
+def find_slice(
+    project: Project,
+    name: str,
+    *,
+    run_id: str | None = None,
+    slice_modules: Sequence[str | os.PathLike[str]] = (),
+    model: str | None = None,
+) -> Slice:
+    """The slice called ``name`` (built-in or a slicing function) over a cycle's rows.
+
+    Its mask is aligned with the project's rows, as ``labelcycle suggest --slice NAME`` needs.
+
+    Raises
+    ------
+    DataError
+        No slice has that name; the message lists the names there are.
+
+    Example
+    -------
+    After ``run_cycle(project)``: ``find_slice(project, "uncovered").mask.sum()`` rows no LF voted on.
+    """
+    data = load_cycle_data(project, run_id)
+    chosen = model or ("end_model" if data.task != "pii" else None)
+    found = _all_slices(data, None, project_slicing_functions(project, slice_modules),
+                        model=chosen or "end_model", n_length_bins=3,
+                        low_confidence=LOW_CONFIDENCE)
+    for s in found:
+        if s.name == name:
+            return s
+    raise DataError(f"no slice is called {name!r}; slices of this cycle: "
+                    f"{', '.join(s.name for s in found)}")

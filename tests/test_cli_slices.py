@@ -139,3 +139,66 @@ def test_slices_chat_run_makes_invalid_answers_a_slice(runner, project, monkeypa
     doc = json.loads(result.stdout)
     invalid = next(s for s in doc["slices"] if s["name"] == "invalid_answer")
     assert invalid["n_dev"] == 60
+
+
+def test_suggest_json_lists_measured_candidates(runner, project):
+    result = runner.invoke(main, ["suggest", str(project), "--top", "5", "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert 0 < len(doc["suggestions"]) <= 5
+    for s in doc["suggestions"]:
+        assert 0 <= s["precision_low"] <= s["precision"] <= s["precision_high"] <= 1
+        assert s["code"] and s["label"]
+    assert doc["written"] is None
+
+
+def test_suggest_is_deterministic(runner, project):
+    a = runner.invoke(main, ["suggest", str(project), "--json", "--seed", "3"]).stdout
+    b = runner.invoke(main, ["suggest", str(project), "--json", "--seed", "3"]).stdout
+    assert a == b
+
+
+def test_suggest_write_makes_a_loadable_lf_module(runner, project):
+    from labelfns.loading import load_lfs
+
+    doc = json.loads(runner.invoke(main, ["suggest", str(project), "--top", "3", "--json",
+                                          "--min-precision", "0.5"]).stdout)
+    name = doc["suggestions"][0]["name"]
+    out = project / "accepted_lfs.py"
+    result = runner.invoke(main, ["suggest", str(project), "--top", "3", "--min-precision", "0.5",
+                                  "--accept", name, "--write", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["written_lfs"] == [name]
+    assert [lf.name for lf in load_lfs([out])] == [name]
+    again = runner.invoke(main, ["suggest", str(project), "--top", "3", "--min-precision", "0.5",
+                                 "--accept", name, "--write", str(out)])
+    assert again.exit_code == 1 and "Traceback" not in again.output  # no silent clobbering
+
+
+def test_suggest_unknown_accept_name_lists_candidates(runner, project):
+    result = runner.invoke(main, ["suggest", str(project), "--accept", "nope", "--write",
+                                  str(project / "x.py")])
+    assert result.exit_code == 1
+    assert "nope" in result.output and "candidates" in result.output
+    assert not (project / "x.py").exists()
+
+
+def test_suggest_for_a_slice_and_an_unknown_slice(runner, project):
+    ok = runner.invoke(main, ["suggest", str(project), "--slice", "uncovered", "--json"])
+    assert ok.exit_code == 0, ok.output
+    bad = runner.invoke(main, ["suggest", str(project), "--slice", "no_such_slice"])
+    assert bad.exit_code == 1 and "uncovered" in bad.output
+
+
+def test_cycle_ends_with_top_slices_and_three_suggestions(runner, project):
+    result = runner.invoke(main, ["cycle", str(project), "--jobs", "1", "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert 1 <= len(doc["top_slices"]) <= 3
+    gains = [s["expected_gain"] for s in doc["top_slices"]]
+    assert gains == sorted(gains, reverse=True) and all(g > 0 for g in gains)
+    assert len(doc["suggestions"]) <= 3
+    assert all(s["kind"] in ("keyword", "phrase", "regex") for s in doc["suggestions"])
+    text = runner.invoke(main, ["cycle", str(project), "--jobs", "1"])
+    assert text.exit_code == 0, text.output
+    assert "Slices to work on" in text.stdout
