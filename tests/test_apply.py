@@ -247,3 +247,16 @@ def test_cache_rerun_on_same_frame_reuses_folded_texts_and_stays_exact(tmp_path,
     got = apply_lfs(added, df, labels=LABELS, cache=LFCache(tmp_path), n_jobs=2)
     assert got.cached == {"kw_dog": 400, "rx_size": 400, "kw_gift": 0, "rx_refund": 0, "kw_kitten": 0}
     np.testing.assert_array_equal(got.L, snorkel_matrix(added, df))
+
+
+def test_texts_at_scattered_rows_of_chunked_arrow_column_equal_iloc():
+    from weak_supervision.apply import _field_texts, _texts_at
+
+    parts = [pd.Series(["a", None, "c"], dtype="str"), pd.Series(["d", "e", None, "g"], dtype="str"),
+             pd.Series(["h"], dtype="str")]
+    col = pd.concat(parts, ignore_index=True)
+    for rows in ([0, 1, 3, 5, 7], [2], [], [4, 5, 6], list(range(8))):
+        sel = np.asarray(rows, dtype=np.int64)
+        assert _texts_at(col, sel) == _field_texts(col.iloc[sel])
+    obj = pd.Series(["x", None, 3], dtype=object)
+    assert _texts_at(obj, np.array([1, 2])) == _field_texts(obj.iloc[[1, 2]])

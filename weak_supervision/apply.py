@@ -19,9 +19,9 @@ from __future__ import annotations
 import gc
 import multiprocessing as mp
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,16 @@ from labelfns.errors import LabelcycleError, LFError
 from labelfns.patterns import PatternLF, field_text
 from weak_supervision.cache import LFCache, RowIndex, memoised, row_index
 from weak_supervision.label_matrix import LabelMatrix
-from weak_supervision.pattern_engine import FoldedTexts, PatternMatcher, fold_texts
+from weak_supervision.pattern_engine import FoldedTexts, PatternMatcher, fold_texts, prefilter_literals
+from weak_supervision.word_index import (
+    WordIndex,
+    bits_for,
+    index_key,
+    join_signatures,
+    load_word_index,
+    save_word_index,
+    word_signatures,
+)
 
 __all__ = ["apply_lfs", "Row", "ProgressCallback"]
 
@@ -42,6 +51,7 @@ ProgressCallback = Callable[[int, int], None]
 
 CHUNK_ROWS = 8192
 _PARALLEL_MIN_WORK = 20_000  # rows x row-wise LFs below which a process pool is not worth it
+_PATTERN_POOL_MIN_ROWS = 100_000  # rows below which family LFs alone are not worth forking for
 
 
 class Row(dict):  # type: ignore[type-arg]
@@ -101,7 +111,10 @@ def apply_lfs(
         Reuse votes of unchanged LFs on unchanged rows; store new ones. With a cache, the row
         hashes and folded texts of pyarrow-backed (immutable) columns are also kept in memory
         while those columns live, so a re-run on the same DataFrame (after adding an LF) only
-        scans the texts for the new LFs. Without a cache every call starts from nothing.
+        scans the texts for the new LFs; and a word index of each column that keyword/regex LFs
+        read is stored with the votes (:mod:`weak_supervision.word_index`), so a new keyword or
+        regex LF whose literals are whole words scans only the rows that may hold them. Without
+        a cache every call starts from nothing.
     n_jobs : int, default 0
         Processes for row-wise work: 0 = all cores, 1 = in this process.
     fault_tolerant : bool, default False
@@ -131,7 +144,10 @@ def apply_lfs(
         cache = LFCache(cache)
 
     # Column-major: each LF's votes are contiguous, so per-LF cache reads and writes stay cheap.
-    L = np.full((n, len(lfs)), ABSTAIN, dtype=np.int16, order="F")
+    # Filled column by column below: writing 8 bytes a vote twice costs more than the lookups.
+    L = np.empty((n, len(lfs)), dtype=np.int64, order="F")
+    if cache is None:
+        L.fill(ABSTAIN)
     need = np.ones((n, len(lfs)), dtype=bool, order="F")
     cached_counts = {lf.name: 0 for lf in lfs}
     hashes: dict[tuple[str, ...] | None, RowIndex] = {}
@@ -148,32 +164,79 @@ def apply_lfs(
                 L[:, j] = votes
                 need[:, j] = False
                 cached_counts[lf.name] = n
-            elif found.any():
+                continue
+            L[:, j] = ABSTAIN
+            if found.any():
                 L[found, j] = votes[found]
                 need[found, j] = False
                 cached_counts[lf.name] = int(found.sum())
 
+    build: dict[str, str] = {}  # field -> index key: word signatures to build while scanning
+    pruned: dict[int, np.ndarray] = {}  # LF -> the rows it needed before the word index
+    if cache is not None and n:
+        build = _prune_with_word_index(lfs, df, need, cache, hashes, pruned)
+
     faults = {lf.name: 0 for lf in lfs}
     faulted = np.zeros((n, len(lfs)), dtype=bool, order="F")
     todo = _rows_needing(need)
+    signatures: dict[str, list[tuple[int, np.ndarray]]] = {}
     if len(todo):
-        _compute(lfs, df, todo, need, L, faulted, faults, row_ids, n_jobs=n_jobs,
-                 fault_tolerant=fault_tolerant, progress=progress, reuse=cache is not None)
+        signatures = _compute(lfs, df, todo, need, L, faulted, faults, row_ids, n_jobs=n_jobs,
+                              fault_tolerant=fault_tolerant, progress=progress,
+                              reuse=cache is not None,
+                              index_fields=set(build) if len(todo) == n else set())
     elif progress is not None:
         progress(n, n)
 
     if cache is not None:
+        for f, parts in signatures.items():
+            if parts and sum(rows for rows, _ in parts) == n:
+                save_word_index(cache.directory, build[f], join_signatures(parts), n)
         for j, lf in enumerate(lfs):
-            if not need[:, j].any():
+            computed = pruned.get(j, need[:, j])  # rows ruled out abstain: store them too
+            if not computed.any():
                 continue
-            fresh = need[:, j] & ~faulted[:, j]
+            fresh = computed & ~faulted[:, j]
             if fresh.any():
                 cache.store(fingerprints[j], hashes[_field_key(lf, df)], L[:, j],
                             mask=None if fresh.all() else fresh)
-    out = np.empty(L.shape, dtype=np.int64, order="F")
-    np.copyto(out, L)  # much faster than L.astype(np.int64) for a large matrix
-    return LabelMatrix(ids=row_ids, lf_names=tuple(lf.name for lf in lfs), L=out,
+    return LabelMatrix(ids=row_ids, lf_names=tuple(lf.name for lf in lfs), L=L,
                        labels=tuple(labels or ()), faults=faults, cached=cached_counts)
+
+
+def _prune_with_word_index(lfs: list[Any], df: pd.DataFrame, need: np.ndarray, cache: LFCache,
+                           hashes: dict[tuple[str, ...] | None, RowIndex],
+                           pruned: dict[int, np.ndarray]) -> dict[str, str]:
+    """Drop from ``need`` the rows that the stored word index of their columns rules out for
+    family LFs whose prefilter literals are whole words (they abstain there); ``pruned`` gets
+    the column of ``need`` as it was for each LF pruned. Returns the columns read by family LFs
+    that have no stored index yet, with the key to store it under."""
+    n = len(df)
+    pattern = [j for j, lf in enumerate(lfs) if isinstance(lf, PatternLF) and need[:, j].any()]
+    keys: dict[str, str] = {}
+    indexes: dict[str, WordIndex | None] = {}
+    for f in sorted({f for j in pattern for f in lfs[j].fields}):
+        ri = hashes.get((f,)) or row_index(df, [f])
+        keys[f] = index_key(f, ri.unique, ri.inverse)
+        indexes[f] = load_word_index(cache.directory, keys[f], n)
+    for j in pattern:
+        lf = lfs[j]
+        if any(indexes[f] is None for f in lf.fields):
+            continue
+        pre = prefilter_literals(lf)
+        if pre is None:
+            continue
+        cand = None
+        for f in lf.fields:
+            c = indexes[f].candidates(pre.alternatives)  # type: ignore[union-attr]
+            if c is None:
+                break
+            cand = c if cand is None else cand | c
+        else:
+            if cand is not None:
+                pruned[j] = need[:, j].copy()
+                need[:, j] &= cand
+    return {f: k for f, k in keys.items() if indexes[f] is None}
 
 
 def _rows_needing(need: np.ndarray) -> np.ndarray:
@@ -224,6 +287,7 @@ class _ChunkResult:
     votes: np.ndarray  # rows x lfs (only `need` entries are meaningful)
     faults: list[tuple[int, int]]  # (row position, lf index) that raised (fault-tolerant mode)
     error: tuple[int, int, str, str | None] | None  # (row, lf, message, hint) in strict mode
+    signatures: dict[str, np.ndarray] = field(default_factory=dict)  # word index parts per column
 
 
 _STATE: dict[str, Any] = {}
@@ -263,10 +327,13 @@ def _compute_batch(lf: Any, j: int, df: pd.DataFrame, need: np.ndarray, L: np.nd
 
 def _compute(lfs: list[Any], df: pd.DataFrame, todo: np.ndarray, need: np.ndarray, L: np.ndarray,
              faulted: np.ndarray, faults: dict[str, int], row_ids: np.ndarray, *, n_jobs: int,
-             fault_tolerant: bool, progress: ProgressCallback | None, reuse: bool = False) -> None:
+             fault_tolerant: bool, progress: ProgressCallback | None, reuse: bool = False,
+             index_fields: Collection[str] = ()) -> dict[str, list[tuple[int, np.ndarray]]]:
     """Compute the votes ``need`` asks for. With ``reuse`` (a cache is in use: the caller
     re-runs on the same data), the folded texts of immutable columns are kept in memory for
-    the next run, so adding an LF does not fold every text again."""
+    the next run when most rows are scanned, so adding an LF whose literals are not whole
+    words does not fold every text again. The word signatures of ``index_fields`` are built
+    from the folded chunks (in the workers) and returned, chunk by chunk in row order."""
     pattern_js = [j for j, lf in enumerate(lfs) if isinstance(lf, PatternLF)]
     batch_js = [j for j, lf in enumerate(lfs) if _is_batch(lf)]
     python_js = [j for j, lf in enumerate(lfs) if not isinstance(lf, PatternLF) and not _is_batch(lf)]
@@ -279,12 +346,17 @@ def _compute(lfs: list[Any], df: pd.DataFrame, todo: np.ndarray, need: np.ndarra
     workers = (os.cpu_count() or 1) if n_jobs == 0 else max(1, n_jobs)
     active = [j for j in pattern_js if need[:, j].any()]  # todo holds every row needing a vote
     fields = {f for j in active for f in lfs[j].fields}
-    folded = _folded_columns(df, fields) if reuse else {}
+    index_fields = set(index_fields) & fields
+    # Building a word index means a cold run: fold in the workers, not serially here.
+    folded = _folded_columns(df, fields) if reuse and not index_fields and 2 * len(todo) >= len(df) \
+        else {}
     matcher = PatternMatcher([lfs[j] for j in active]) if active else None
     python_needed = any(need[:, j].any() for j in python_js)
     # Scanning folded texts with exact keyword LFs only (adding a keyword LF to a cached run)
     # costs about a microsecond a row: less than forking workers and merging their results.
-    light = not python_needed and (matcher is None or all(
+    # So is scanning the few candidate rows a word index leaves (forking a large parent costs
+    # more than scanning them).
+    light = not python_needed and (len(todo) < _PATTERN_POOL_MIN_ROWS or matcher is None or all(
         f in folded and not matcher.needs_texts(f) for f in fields))
     work = len(todo) * max(len(python_js), 1)
     use_pool = (workers > 1 and len(chunks) > 1 and work >= _PARALLEL_MIN_WORK and not light
@@ -293,11 +365,13 @@ def _compute(lfs: list[Any], df: pd.DataFrame, todo: np.ndarray, need: np.ndarra
              "fault_tolerant": fault_tolerant,
              "texts": {f: df[f] for f in fields},  # made into texts chunk by chunk, in the workers
              "folded": folded,
+             "index_bits": {f: bits_for(_mean_chars(df[f])) for f in sorted(index_fields)},
              # compiled once here, so forked workers inherit it; other subsets compile on demand
              "matchers": {tuple(active): matcher} if matcher is not None else {},
              "columns": ({str(c): df[c].tolist() for c in df.columns} if python_js else {})}
     done = 0
     total = len(todo)
+    parts: dict[str, list[tuple[int, np.ndarray]]] = {f: [] for f in index_fields}
 
     def merge(res: _ChunkResult) -> None:
         nonlocal done
@@ -312,6 +386,8 @@ def _compute(lfs: list[Any], df: pd.DataFrame, todo: np.ndarray, need: np.ndarra
         for row, j in res.faults:
             faulted[row, j] = True
             faults[lfs[j].name] += 1
+        for f, sig in res.signatures.items():
+            parts[f].append((len(res.rows), sig))
         done += len(res.rows)
         if progress is not None:
             progress(done, total)
@@ -323,7 +399,7 @@ def _compute(lfs: list[Any], df: pd.DataFrame, todo: np.ndarray, need: np.ndarra
                 merge(_run_chunk(chunk))
         finally:
             _STATE.clear()
-        return
+        return parts
     _STATE.update(state)  # inherited by forked workers: LFs and data are never pickled
     gc.freeze()  # keep the collector from touching (and so copying) the parent's pages in workers
     try:
@@ -334,6 +410,7 @@ def _compute(lfs: list[Any], df: pd.DataFrame, todo: np.ndarray, need: np.ndarra
     finally:
         gc.unfreeze()
         _STATE.clear()
+    return parts
 
 
 def _py(value: Any) -> Any:
@@ -348,6 +425,36 @@ def _field_texts(column: pd.Series) -> list[str]:
     if column.dtype == object and pd.api.types.infer_dtype(column, skipna=False) == "string":
         return column.tolist()
     return [field_text(v) for v in column.tolist()]
+
+
+def _mean_chars(column: pd.Series, sample: int = 2000) -> float:
+    """Mean length of the texts of (the first ``sample`` rows of) a column."""
+    texts = _field_texts(column.iloc[:sample])
+    return sum(map(len, texts)) / max(len(texts), 1)
+
+
+def _texts_at(column: pd.Series, sel: slice | np.ndarray) -> list[str]:
+    """``_field_texts(column.iloc[sel])``. For scattered rows of a pyarrow-backed string column
+    it takes them chunk by chunk: pyarrow's ``take`` on a chunked array first joins its chunks,
+    a copy of the whole column for a few candidate rows."""
+    if isinstance(sel, slice) or not isinstance(column.dtype, pd.StringDtype) \
+            or column.dtype.storage != "pyarrow":
+        return _field_texts(column.iloc[sel])
+    try:
+        import pyarrow as pa
+
+        data = column.array.__arrow_array__()
+        chunks = data.chunks if isinstance(data, pa.ChunkedArray) else [data]
+    except Exception:  # noqa: BLE001 - the plain way
+        return _field_texts(column.iloc[sel])
+    bounds = np.cumsum([0] + [len(c) for c in chunks])
+    cuts = np.searchsorted(sel, bounds)  # sel is sorted
+    out: list[str] = []
+    for chunk, lo, a, b in zip(chunks, bounds[:-1].tolist(), cuts[:-1].tolist(), cuts[1:].tolist(),
+                               strict=True):
+        if b > a:
+            out.extend(chunk.take(pa.array(sel[a:b] - lo)).to_pylist())
+    return [t if t is not None else "" for t in out] if None in out else out
 
 
 def _folded_columns(df: pd.DataFrame, fields: set[str]) -> dict[str, FoldedTexts]:
@@ -375,20 +482,29 @@ def _run_chunk(rows: np.ndarray) -> _ChunkResult:
     votes = np.full((len(rows), len(lfs)), ABSTAIN, dtype=np.int16)
     need = need[_selector(rows)]  # this chunk's rows
     pattern_js = [j for j in _STATE["pattern_js"] if need[:, j].any()]
-    if pattern_js:
-        key = tuple(pattern_js)
-        matcher = _STATE["matchers"].get(key)
-        if matcher is None:
-            matcher = _STATE["matchers"][key] = PatternMatcher([lfs[j] for j in pattern_js])
+    index_bits: dict[str, int] = _STATE["index_bits"]
+    signatures: dict[str, np.ndarray] = {}
+    if pattern_js or index_bits:
+        matcher = None
+        if pattern_js:
+            key = tuple(pattern_js)
+            matcher = _STATE["matchers"].get(key)
+            if matcher is None:
+                matcher = _STATE["matchers"][key] = PatternMatcher([lfs[j] for j in pattern_js])
         sel = _selector(rows)
         folded = ({f: v.rows(sel.start, sel.stop) for f, v in _STATE["folded"].items()}
                   if isinstance(sel, slice) else {})
-        texts = {f: _field_texts(col.iloc[sel]) for f, col in _STATE["texts"].items()
-                 if f not in folded or matcher.needs_texts(f)}
-        hit = matcher.match(texts, folded=folded)
-        for k, j in enumerate(pattern_js):
-            votes[hit[:, k], j] = lfs[j].label_index() if lfs[j].labels is not None else \
-                lfs[j].resolve(lfs[j].label)
+        texts = {f: _texts_at(col, sel) for f, col in _STATE["texts"].items()
+                 if f not in folded or (matcher is not None and matcher.needs_texts(f))}
+        for f, nbits in index_bits.items():  # fold once: for the signatures and the matcher
+            if f not in folded:
+                folded[f] = fold_texts(texts[f])
+            signatures[f] = word_signatures(folded[f], nbits)
+        if matcher is not None:
+            hit = matcher.match(texts, folded=folded)
+            for k, j in enumerate(pattern_js):
+                votes[hit[:, k], j] = lfs[j].label_index() if lfs[j].labels is not None else \
+                    lfs[j].resolve(lfs[j].label)
     python_js = [j for j in _STATE["python_js"] if need[:, j].any()]
     faults: list[tuple[int, int]] = []
     if python_js:
@@ -414,7 +530,7 @@ def _run_chunk(rows: np.ndarray) -> _ChunkResult:
                                      "to record faults and go on")
                         return _ChunkResult(rows, votes, faults, error)
                     faults.append((row, j))
-    return _ChunkResult(rows, votes, faults, None)
+    return _ChunkResult(rows, votes, faults, None, signatures)
 
 
 def _check_plain_vote(lf: Any, vote: Any) -> int:

@@ -9,7 +9,8 @@ different LFs' files at once never see each other's half-written files.
 File format 3 (``<fp[:2]>/<fp>.v3``): the magic ``LCV3``, a little-endian uint32 header length, a
 JSON header ``{"n": rows, "digest": sha1 of the keys}``, then ``n`` uint64 row hashes (sorted) and
 ``n`` int16 votes. When the rows asked for have the same key digest, only the votes are read.
-Files of older formats are ignored.
+Files of older formats are ignored. The word indexes of text columns
+(:mod:`weak_supervision.word_index`) live under ``words/``; :meth:`LFCache.clear` removes them too.
 
 Row hashes of pyarrow-backed columns (pandas' default ``str`` columns, which are immutable) are
 memoised per column object in this process, so re-running on the same DataFrame skips hashing.
@@ -321,10 +322,11 @@ class LFCache:
             raise
 
     def clear(self) -> int:
-        """Delete every cached file; returns how many were removed."""
+        """Delete every cached file (votes, and the word indexes of
+        :mod:`weak_supervision.word_index`); returns how many were removed."""
         n = 0
         if self.directory.is_dir():
-            for pattern in ("*/*.npz", f"*/*{_SUFFIX}"):  # older files too
+            for pattern in ("*/*.npz", f"*/*{_SUFFIX}", "words/*/*.w2"):  # older files too
                 for p in self.directory.glob(pattern):
                     p.unlink(missing_ok=True)
                     n += 1
