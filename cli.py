@@ -159,19 +159,42 @@ def init(directory: Path, force: bool, as_json: bool) -> None:
 @main.command(context_settings=CONTEXT_SETTINGS)
 @project_argument
 @apply_options
+@click.option("--engine", type=click.Choice(["local", "stream", "dask"]), default=None,
+              help="Where LFs run: in memory (local), in partitions read one at a time (stream), "
+                   "or on a Dask cluster (dask). Default: [apply] engine.")
+@click.option("--scheduler", default=None,
+              help="Dask scheduler address (tcp://host:8786); default: a local cluster.")
+@click.option("--workers", type=click.IntRange(min=0), default=None,
+              help="Workers of the local Dask cluster (0 = one per core).")
+@click.option("--chunk-rows", type=click.IntRange(min=1), default=None,
+              help="Rows per partition (stream and dask).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the training labels (Parquet) to this file.")
 @json_option
 @handle_errors
 def label(project: Path, no_cache: bool, fault_tolerant: bool | None, jobs: int | None,
-          out: Path | None, as_json: bool) -> None:
+          out: Path | None, engine: str | None, scheduler: str | None, workers: int | None,
+          chunk_rows: int | None, as_json: bool) -> None:
     """Apply the LFs, fit the label model, and write probabilistic training labels.
 
     Writes .labelcycle/runs/<run>/labels.parquet (id, one probability column per class, label,
     confidence, covered) and records the run with its figures in the workspace registry.
+    --engine stream reads the data in partitions (data larger than memory); --engine dask runs
+    the partitions on a dask.distributed cluster (--scheduler ADDRESS, or a local one). Both
+    write one labels file per partition and fit the label model from vote statistics.
     """
+    from weak_supervision.config import load_config
     from weak_supervision.pipeline import label_project
 
+    config = load_config(project)
+    chosen = engine or config.apply.engine
+    if chosen != "local" and config.project.task != "pii":
+        _label_scaled(project, chosen, scheduler=scheduler, workers=workers,
+                      chunk_rows=chunk_rows, no_cache=no_cache, fault_tolerant=fault_tolerant,
+                      out=out, as_json=as_json)
+        return
+    if scheduler is not None or workers is not None or chunk_rows is not None:
+        raise click.UsageError("--scheduler, --workers and --chunk-rows need --engine stream or dask")
     proj = _load(project)
     if proj.config.project.task == "pii":  # the labeling job of a PII project is its span job
         click.get_current_context().invoke(pii_label, project=project, no_cache=no_cache, out=out,
@@ -187,6 +210,38 @@ def label(project: Path, no_cache: bool, fault_tolerant: bool | None, jobs: int 
         echo_json(run.to_dict())
         return
     _print_label_run(proj, run)
+
+
+def _label_scaled(project: Path, engine: str, *, scheduler: str | None, workers: int | None,
+                  chunk_rows: int | None, no_cache: bool, fault_tolerant: bool | None,
+                  out: Path | None, as_json: bool) -> None:
+    from weak_supervision.scaled import label_project_scaled
+
+    if out is not None:
+        raise click.UsageError(f"--out is not available with --engine {engine}: the labels are "
+                               "one file per partition in the run folder")
+    if scheduler is not None and engine != "dask":
+        raise click.UsageError("--scheduler needs --engine dask")
+    with progress_bar(not as_json) as (progress, stage):
+        run = label_project_scaled(project, engine=engine, scheduler=scheduler, n_workers=workers,
+                                   chunk_rows=chunk_rows, use_cache=not no_cache,
+                                   fault_tolerant=fault_tolerant, progress=progress, stage=stage)
+    for message in run.warnings:
+        _stderr_console().print(f"[yellow]warning:[/] {message}", highlight=False)
+    if as_json:
+        echo_json(run.to_dict())
+        return
+    fig = run.figures
+    con = _stdout_console()
+    con.print(f"label run {run.run_id} ({engine}): {run.n_rows:,} rows in {run.n_partitions} "
+              f"partitions, labels from {fig.get('label_source', '-')}, coverage "
+              f"{_fmt(fig.get('coverage'))}", highlight=False)
+    for key in ("dev_majority", "dev_label_model"):
+        if isinstance(fig.get(key), dict):
+            d = fig[key]
+            con.print(f"  {key[4:]}: accuracy {_fmt(d.get('accuracy'))}, macro-F1 "
+                      f"{_fmt(d.get('macro_f1'))} on the dev set", highlight=False)
+    con.print(f"labels: {run.paths.get('labels')}", highlight=False)
 
 
 def _print_label_run(proj: Any, run: Any) -> None:

@@ -175,3 +175,24 @@ def test_prob_labels_from_label_model_and_choice():
     choice = select_label_model(L, cardinality=2, prefer="majority")
     from_choice = ProbabilisticLabels.from_model(choice, L)
     assert from_choice.source == "majority" and from_choice.ids.tolist() == list(range(300))
+
+
+def test_read_parquet_reads_a_folder_of_partitions_in_order(tmp_path):
+    import numpy as np
+
+    from weak_supervision.prob_labels import ProbabilisticLabels
+
+    probs = np.array([[0.9, 0.1], [0.2, 0.8], [0.5, 0.5], [0.3, 0.7]])
+    full = ProbabilisticLabels(ids=np.array(["a", "b", "c", "d"]), probs=probs,
+                               labels=("neg", "pos"), source="test",
+                               covered=np.array([True, True, False, True]))
+    folder = tmp_path / "labels.parquet"
+    folder.mkdir()
+    for i, rows in enumerate((slice(0, 3), slice(3, 4))):
+        part = ProbabilisticLabels(ids=full.ids[rows], probs=probs[rows], labels=("neg", "pos"),
+                                   covered=full.covered[rows], source="test")
+        part.write_parquet(folder / f"part-{i:05d}.parquet")
+    back = ProbabilisticLabels.read_parquet(folder)
+    assert back.ids.tolist() == ["a", "b", "c", "d"]
+    assert np.allclose(back.probs[back.covered], probs[full.covered])
+    assert back.covered.tolist() == full.covered.tolist()

@@ -182,16 +182,49 @@ class LabelModelSection:
 
 @dataclass(frozen=True)
 class ApplySection:
-    """``[apply]``: how LFs are run over the rows."""
+    """``[apply]``: how LFs are run over the rows.
+
+    - ``cache``: reuse the votes of unchanged LFs on unchanged rows.
+    - ``n_jobs``: processes for row-wise LFs (0 = all cores); per partition with
+      ``engine = "stream"``.
+    - ``engine``: ``"local"`` (all rows in memory, the default), ``"stream"`` (partitions of
+      ``chunk_rows`` read one at a time: data larger than memory) or ``"dask"`` (partitions on a
+      ``dask.distributed`` cluster). See ``weak_supervision.scaled.label_project_scaled``.
+    - ``scheduler``: Dask scheduler address such as ``"tcp://10.0.0.5:8786"``; without it
+      ``engine = "dask"`` starts a local cluster on 127.0.0.1.
+    - ``chunk_rows``: rows per partition for ``"stream"`` and ``"dask"``.
+    - ``n_workers``: worker processes of the local Dask cluster (0 = one per core).
+
+    Example::
+
+        [apply]
+        engine = "dask"
+        scheduler = "tcp://10.0.0.5:8786"
+        chunk_rows = 250000
+    """
 
     cache: bool = True
     n_jobs: int = 0
+    engine: Literal["local", "stream", "dask"] = "local"
+    scheduler: str | None = None
+    chunk_rows: int = 250_000
+    n_workers: int = 0
 
     def problems(self) -> Iterator[tuple[str, str]]:
         if self.n_jobs < 0:
             yield "n_jobs", (
                 f"must be 0 (all cores) or a positive number of processes, got {self.n_jobs}"
             )
+        if self.chunk_rows < 1:
+            yield "chunk_rows", f"must be a positive number of rows, got {self.chunk_rows}"
+        if self.n_workers < 0:
+            yield "n_workers", (
+                f"must be 0 (one per core) or a positive number of workers, got {self.n_workers}"
+            )
+        if self.scheduler is not None and self.engine != "dask":
+            yield "scheduler", f'is only used with engine = "dask" (engine is {self.engine!r})'
+        if self.scheduler is not None and not self.scheduler.strip():
+            yield "scheduler", 'must be an address such as "tcp://10.0.0.5:8786", or left out'
 
 
 @dataclass(frozen=True)

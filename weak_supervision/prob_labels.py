@@ -243,7 +243,8 @@ class ProbabilisticLabels:
 
     @classmethod
     def read_parquet(cls, path: str | os.PathLike[str]) -> ProbabilisticLabels:
-        """Read a file written by :meth:`write_parquet`.
+        """Read a file written by :meth:`write_parquet`, or a folder of such files (one per
+        partition, read in name order).
 
         Files without labelcycle metadata work too when they have ``id``, ``proba_<label>``
         (in class order) and ``covered`` columns.
@@ -253,10 +254,14 @@ class ProbabilisticLabels:
         labelfns.errors.DataError: probabilistic labels file missing.parquet does not exist
         """
         source_path = Path(path)
-        if not source_path.is_file():
+        parts = sorted(source_path.glob("*.parquet")) if source_path.is_dir() else [source_path]
+        if not source_path.exists() or not parts:
             raise DataError(f"probabilistic labels file {source_path} does not exist")
         try:
-            table = pq.read_table(source_path)
+            # a folder holds one file per partition (the stream and Dask engines), in row order
+            tables = [pq.read_table(p) for p in parts]
+            table = tables[0] if len(tables) == 1 else pa.concat_tables(
+                [t.replace_schema_metadata(tables[0].schema.metadata) for t in tables])
         except (pa.ArrowException, OSError) as exc:
             raise DataError(f"cannot read {source_path} as parquet: {exc}") from None
         raw = (table.schema.metadata or {}).get(_META_KEY)
