@@ -117,11 +117,11 @@ def test_apply_slices_rejects_ids_of_wrong_length():
 
 
 def test_load_slicing_functions_from_file_in_definition_order(tmp_path):
-    (tmp_path / "helpers.py").write_text("LIMIT = 10\n")
+    (tmp_path / "slice_helpers.py").write_text("LIMIT = 10\n")
     (tmp_path / "slices.py").write_text(
         "from snorkel.slicing import slicing_function as snorkel_sf\n"
         "from analysis.slicing import slicing_function\n"
-        "from helpers import LIMIT\n"
+        "from slice_helpers import LIMIT\n"
         "@slicing_function\n"
         "def short(x):\n    return len(x.text) < LIMIT\n"
         "@snorkel_sf()\n"

@@ -497,7 +497,10 @@ def train_project(
         else:
             label_run_id = latest.id
     record = _run_of_kind(registry, label_run_id, "label")
-    if record.inputs.get("data_fingerprint") not in (None, project.data_fingerprint):
+    label_fp = record.inputs.get("data_fingerprint")
+    # runs of the stream/Dask engines fingerprint the files ("files:..."), not the loaded rows:
+    # those are matched row by row by id below instead
+    if label_fp not in (None, project.data_fingerprint) and not str(label_fp).startswith("files:"):
         warnings.warn(f"label run {label_run_id} was made on different data than the project "
                       "has now; rows it did not label are left out. Run `labelcycle label` again",
                       stacklevel=2)
