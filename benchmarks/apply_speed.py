@@ -13,11 +13,12 @@ trailing spaces so every row has its own content hash, as distinct rows would):
 2. ``apply_lfs`` on all rows, in one process and on all cores, without cache (rows/s). Each call
    starts from nothing: no cache, no memo, rows not deduplicated.
 3. The cache: a cold run of the 50 LFs into an empty cache (it also stores a word index of each
-   text column, built in the workers from the texts they fold anyway), then a re-run after adding
-   one keyword LF (same process, same DataFrame: the row index of its pyarrow-backed columns is
-   memoised; the 50 others are read from the cache; the word index leaves the new LF only the
-   rows that may hold one of its words to scan); then the same after adding one regex LF whose
-   literals are whole words; then a re-run with everything cached.
+   text column, posting lists built in the workers from the texts they fold anyway), then a
+   re-run after adding one keyword LF (same process, same DataFrame: the row index of its
+   pyarrow-backed columns is memoised; the 50 others are read from the cache, in row order;
+   the new LF's votes are the union of its words' posting lists, no text is read); then the
+   same after adding one regex LF whose literals are whole words (it scans only the rows holding
+   them); then a re-run with everything cached.
 
 "A full run" has two fair readings, both reported: the cold cached run (what the first
 ``labelcycle apply`` on a project costs: compute, hash, store) and the uncached all-cores run (the

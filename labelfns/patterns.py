@@ -25,6 +25,7 @@ Example
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -118,12 +119,19 @@ class PatternLF(LabelingFunction):
         return self.resolve(self.label)
 
     def fingerprint(self) -> str:
-        return fingerprint_value(("pattern-lf/1", self.kind, self.name, self.regex.pattern,
-                                  self.regex.flags, self.label, self._fields, self.labels))
+        return _pattern_fingerprint(self.kind, self.name, self.regex.pattern, self.regex.flags,
+                                    self.label, self._fields, self.labels)
 
     def __repr__(self) -> str:
         what = self.keywords if self.kind == "keyword" else self.regex.pattern
         return f"PatternLF({self.name!r}, {self.kind}={what!r}, label={self.label!r})"
+
+
+@functools.lru_cache(maxsize=4096, typed=True)
+def _pattern_fingerprint(*key: Any) -> str:
+    """A family LF's fingerprint from its (hashable) definition; memoised: a re-run binds and
+    fingerprints every LF again."""
+    return fingerprint_value(("pattern-lf/1", *key))
 
 
 def _check_fields(name: str, fields: Any) -> tuple[str, ...]:

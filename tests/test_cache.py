@@ -31,10 +31,28 @@ def test_cache_same_rows_skip_reading_keys(tmp_path, monkeypatch):
     cache = LFCache(tmp_path)
     index = RowIndex.of(np.array([3, 1, 2, 1], dtype=np.uint64))
     cache.store(FP, index, np.array([0, 1, 2, 1]))
-    keys, votes = cache._load(FP, index.digest)
-    assert keys is None and votes.tolist() == [1, 2, 0]  # per sorted unique hash 1, 2, 3
-    votes, found = cache.lookup(FP, index)
-    assert votes.tolist() == [0, 1, 2, 1] and found.all()
+    keys, votes, in_order = cache._load(FP, index)
+    assert keys is None and in_order and votes.tolist() == [0, 1, 2, 1]  # as stored, row order
+    shuffled = RowIndex.of(np.array([1, 2, 3, 3], dtype=np.uint64))  # same rows, other order
+    keys, votes, in_order = cache._load(FP, shuffled)
+    assert keys is None and not in_order and votes.tolist() == [1, 2, 0]  # per sorted hash
+    for idx, want in ((index, [0, 1, 2, 1]), (shuffled, [1, 2, 0, 0])):
+        votes, found = cache.lookup(FP, idx)
+        assert votes.tolist() == want and found.all() and votes.dtype == np.int16
+
+
+def test_cache_row_order_votes_follow_the_last_store(tmp_path):
+    cache = LFCache(tmp_path)
+    index = RowIndex.of(np.array([3, 1, 2], dtype=np.uint64))
+    cache.store(FP, index, np.array([0, 1, 2]))
+    cache.store(FP, np.array([1, 5], dtype=np.uint64), np.array([2, 2]))  # a part: no row order
+    assert not cache._load(FP, index)[2]
+    assert cache.lookup(FP, index)[0].tolist() == [0, 2, 2]
+    cache.store(FP, index, np.array([1, 1, 1]), mask=np.array([True, True, False]))
+    assert not cache._load(FP, index)[2] and cache.lookup(FP, index)[0].tolist() == [1, 1, 2]
+    cache.store(FP, index, np.array([0, 0, 0]))
+    assert cache._load(FP, index)[2] and cache.lookup(FP, index)[0].tolist() == [0, 0, 0]
+    assert cache.lookup(FP, np.array([5, 1], dtype=np.uint64))[0].tolist() == [2, 0]
 
 
 def test_cache_store_merges_new_rows_and_new_values_win(tmp_path):
@@ -43,7 +61,7 @@ def test_cache_store_merges_new_rows_and_new_values_win(tmp_path):
     cache.store(FP, np.array([3, 4], dtype=np.uint64), np.array([1, 1]))
     votes, found = cache.lookup(FP, np.array([1, 2, 3, 4, 5], dtype=np.uint64))
     assert votes.tolist() == [0, 0, 1, 1, -1] and found.tolist() == [True] * 4 + [False]
-    keys, _ = cache._load(FP)
+    keys, _, _ = cache._load(FP)
     assert keys.tolist() == [1, 2, 3, 4]  # sorted, one entry per hash
 
 

@@ -20,7 +20,7 @@ import gc
 import multiprocessing as mp
 import os
 from collections.abc import Callable, Collection, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,13 +35,13 @@ from weak_supervision.cache import LFCache, RowIndex, memoised, row_index
 from weak_supervision.label_matrix import LabelMatrix
 from weak_supervision.pattern_engine import FoldedTexts, PatternMatcher, fold_texts, prefilter_literals
 from weak_supervision.word_index import (
+    Postings,
     WordIndex,
-    bits_for,
     index_key,
-    join_signatures,
+    join_postings,
     load_word_index,
     save_word_index,
-    word_signatures,
+    word_postings,
 )
 
 __all__ = ["apply_lfs", "Row", "ProgressCallback"]
@@ -112,9 +112,10 @@ def apply_lfs(
         hashes and folded texts of pyarrow-backed (immutable) columns are also kept in memory
         while those columns live, so a re-run on the same DataFrame (after adding an LF) only
         scans the texts for the new LFs; and a word index of each column that keyword/regex LFs
-        read is stored with the votes (:mod:`weak_supervision.word_index`), so a new keyword or
-        regex LF whose literals are whole words scans only the rows that may hold them. Without
-        a cache every call starts from nothing.
+        read is stored with the votes (:mod:`weak_supervision.word_index`): a new whole-word,
+        case-insensitive keyword LF of single words gets its votes from it without reading a
+        text, and other keyword or regex LFs whose literals hold whole words scan only the rows
+        that hold them. Without a cache every call starts from nothing.
     n_jobs : int, default 0
         Processes for row-wise work: 0 = all cores, 1 = in this process.
     fault_tolerant : bool, default False
@@ -146,53 +147,47 @@ def apply_lfs(
     # Column-major: each LF's votes are contiguous, so per-LF cache reads and writes stay cheap.
     # Filled column by column below: writing 8 bytes a vote twice costs more than the lookups.
     L = np.empty((n, len(lfs)), dtype=np.int64, order="F")
-    if cache is None:
-        L.fill(ABSTAIN)
     need = np.ones((n, len(lfs)), dtype=bool, order="F")
-    cached_counts = {lf.name: 0 for lf in lfs}
     hashes: dict[tuple[str, ...] | None, RowIndex] = {}
     fingerprints: list[str] = []
-    if cache is not None:
-        for j, lf in enumerate(lfs):
+    if cache is None:
+        L.fill(ABSTAIN)
+        open_js = list(range(len(lfs)))  # the LFs whose votes are not all cached
+        cached_counts = {lf.name: 0 for lf in lfs}
+    else:
+        for lf in lfs:
             key = _field_key(lf, df)
             if key not in hashes:
                 hashes[key] = row_index(df, None if key is None else list(key))
-            fp = _fingerprint(lf)
-            fingerprints.append(fp)
-            votes, found = cache.lookup(fp, hashes[key])
-            if found.all():
-                L[:, j] = votes
-                need[:, j] = False
-                cached_counts[lf.name] = n
-                continue
-            L[:, j] = ABSTAIN
-            if found.any():
-                L[found, j] = votes[found]
-                need[found, j] = False
-                cached_counts[lf.name] = int(found.sum())
+            fingerprints.append(_fingerprint(lf))
+        counts = _read_cache(cache, [hashes[_field_key(lf, df)] for lf in lfs], fingerprints,
+                             L, need)
+        open_js = [j for j, c in enumerate(counts) if c < n]
+        cached_counts = {lf.name: c for lf, c in zip(lfs, counts, strict=True)}
 
-    build: dict[str, str] = {}  # field -> index key: word signatures to build while scanning
+    build: dict[str, str] = {}  # field -> index key: word postings to build while scanning
     pruned: dict[int, np.ndarray] = {}  # LF -> the rows it needed before the word index
     if cache is not None and n:
-        build = _prune_with_word_index(lfs, df, need, cache, hashes, pruned)
+        build = _use_word_index(lfs, df, open_js, need, L, cache, hashes, pruned)
 
     faults = {lf.name: 0 for lf in lfs}
     faulted = np.zeros((n, len(lfs)), dtype=bool, order="F")
-    todo = _rows_needing(need)
-    signatures: dict[str, list[tuple[int, np.ndarray]]] = {}
+    todo = _rows_needing(need, open_js)
+    postings: dict[str, list[tuple[int, Postings]]] = {}
     if len(todo):
-        signatures = _compute(lfs, df, todo, need, L, faulted, faults, row_ids, n_jobs=n_jobs,
-                              fault_tolerant=fault_tolerant, progress=progress,
-                              reuse=cache is not None,
-                              index_fields=set(build) if len(todo) == n else set())
+        postings = _compute(lfs, df, todo, need, L, faulted, faults, row_ids, n_jobs=n_jobs,
+                            fault_tolerant=fault_tolerant, progress=progress,
+                            reuse=cache is not None,
+                            index_fields=set(build) if len(todo) == n else set())
     elif progress is not None:
         progress(n, n)
 
     if cache is not None:
-        for f, parts in signatures.items():
+        for f, parts in postings.items():
             if parts and sum(rows for rows, _ in parts) == n:
-                save_word_index(cache.directory, build[f], join_signatures(parts), n)
-        for j, lf in enumerate(lfs):
+                save_word_index(cache.directory, build[f], join_postings(parts))
+        for j in open_js:
+            lf = lfs[j]
             computed = pruned.get(j, need[:, j])  # rows ruled out abstain: store them too
             if not computed.any():
                 continue
@@ -204,45 +199,85 @@ def apply_lfs(
                        labels=tuple(labels or ()), faults=faults, cached=cached_counts)
 
 
-def _prune_with_word_index(lfs: list[Any], df: pd.DataFrame, need: np.ndarray, cache: LFCache,
-                           hashes: dict[tuple[str, ...] | None, RowIndex],
-                           pruned: dict[int, np.ndarray]) -> dict[str, str]:
-    """Drop from ``need`` the rows that the stored word index of their columns rules out for
-    family LFs whose prefilter literals are whole words (they abstain there); ``pruned`` gets
-    the column of ``need`` as it was for each LF pruned. Returns the columns read by family LFs
-    that have no stored index yet, with the key to store it under."""
+_THREADS_MIN_VOTES = 1 << 20  # votes below which reading the cache in threads is not worth it
+
+
+def _read_cache(cache: LFCache, indexes: list[RowIndex], fingerprints: list[str], L: np.ndarray,
+                need: np.ndarray) -> list[int]:
+    """Fill ``L`` with the cached votes of each LF (column ``j``: ``fingerprints[j]`` on the
+    rows of ``indexes[j]``; -1 elsewhere), clear ``need`` where found, and return how many rows
+    of each LF were found. Large matrices are filled by one thread per core: reading a file
+    and writing a column (mostly faulting in fresh pages) release the GIL."""
+    n = len(L)
+
+    def read(j: int) -> int:
+        votes, found = cache.lookup(fingerprints[j], indexes[j])
+        if found.all():
+            L[:, j] = votes
+            need[:, j] = False
+            return n
+        L[:, j] = ABSTAIN
+        if found.any():
+            L[found, j] = votes[found]
+            need[found, j] = False
+        return int(found.sum())
+
+    threads = min(os.cpu_count() or 1, len(fingerprints))
+    if threads < 2 or L.size < _THREADS_MIN_VOTES:
+        return [read(j) for j in range(len(fingerprints))]
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        return list(pool.map(read, range(len(fingerprints))))
+
+
+def _use_word_index(lfs: list[Any], df: pd.DataFrame, open_js: list[int], need: np.ndarray,
+                    L: np.ndarray, cache: LFCache, hashes: dict[tuple[str, ...] | None, RowIndex],
+                    pruned: dict[int, np.ndarray]) -> dict[str, str]:
+    """Use the stored word index of their columns for the family LFs (among ``open_js``) that
+    still need votes:
+    an LF whose prefilter is exact and made of whole words gets its votes in ``L`` from the
+    index (its ``need`` column cleared); others whose literals hold whole words keep in ``need``
+    only the rows holding them (they abstain elsewhere). ``pruned`` gets the column of ``need``
+    as it was for each such LF. Returns the columns read by family LFs that have no stored index
+    yet, with the key to store it under."""
     n = len(df)
-    pattern = [j for j, lf in enumerate(lfs) if isinstance(lf, PatternLF) and need[:, j].any()]
+    pattern = [j for j in open_js if isinstance(lfs[j], PatternLF) and need[:, j].any()]
     keys: dict[str, str] = {}
     indexes: dict[str, WordIndex | None] = {}
     for f in sorted({f for j in pattern for f in lfs[j].fields}):
         ri = hashes.get((f,)) or row_index(df, [f])
-        keys[f] = index_key(f, ri.unique, ri.inverse)
+        keys[f] = index_key(f, ri.order)
         indexes[f] = load_word_index(cache.directory, keys[f], n)
     for j in pattern:
         lf = lfs[j]
-        if any(indexes[f] is None for f in lf.fields):
-            continue
+        found = [indexes[f] for f in lf.fields]
         pre = prefilter_literals(lf)
-        if pre is None:
+        if pre is None or any(index is None for index in found):
             continue
-        cand = None
-        for f in lf.fields:
-            c = indexes[f].candidates(pre.alternatives)  # type: ignore[union-attr]
-            if c is None:
-                break
-            cand = c if cand is None else cand | c
+        exact = [index.matches(pre.alternatives) for index in found] if pre.exact else [None]
+        rows = exact if all(m is not None for m in exact) else \
+            [index.candidates(pre.alternatives) for index in found]
+        if any(r is None for r in rows):
+            continue
+        pruned[j] = need[:, j].copy()
+        hit = np.logical_or.reduce(rows)
+        if rows is exact:
+            L[pruned[j] & hit, j] = _vote(lf)  # the others already abstain
+            need[:, j] = False
         else:
-            if cand is not None:
-                pruned[j] = need[:, j].copy()
-                need[:, j] &= cand
+            need[:, j] &= hit
     return {f: k for f, k in keys.items() if indexes[f] is None}
 
 
-def _rows_needing(need: np.ndarray) -> np.ndarray:
-    """Rows where some LF still needs a vote (``need`` is column-major: scan LF by LF)."""
-    n, m = need.shape
-    wanted = [j for j in range(m) if need[:, j].any()]
+def _vote(lf: PatternLF) -> int:
+    """The class index a family LF votes on a match."""
+    return lf.label_index() if lf.labels is not None else lf.resolve(lf.label)
+
+
+def _rows_needing(need: np.ndarray, open_js: list[int]) -> np.ndarray:
+    """Rows where some LF (of ``open_js``: the others need none) still needs a vote (``need``
+    is column-major: scan LF by LF)."""
+    n = len(need)
+    wanted = [j for j in open_js if need[:, j].any()]
     if not wanted:
         return np.zeros(0, dtype=np.int64)
     if any(need[:, j].all() for j in wanted):
@@ -287,7 +322,7 @@ class _ChunkResult:
     votes: np.ndarray  # rows x lfs (only `need` entries are meaningful)
     faults: list[tuple[int, int]]  # (row position, lf index) that raised (fault-tolerant mode)
     error: tuple[int, int, str, str | None] | None  # (row, lf, message, hint) in strict mode
-    signatures: dict[str, np.ndarray] = field(default_factory=dict)  # word index parts per column
+    postings: dict[str, Postings] = field(default_factory=dict)  # word index parts per column
 
 
 _STATE: dict[str, Any] = {}
@@ -328,11 +363,11 @@ def _compute_batch(lf: Any, j: int, df: pd.DataFrame, need: np.ndarray, L: np.nd
 def _compute(lfs: list[Any], df: pd.DataFrame, todo: np.ndarray, need: np.ndarray, L: np.ndarray,
              faulted: np.ndarray, faults: dict[str, int], row_ids: np.ndarray, *, n_jobs: int,
              fault_tolerant: bool, progress: ProgressCallback | None, reuse: bool = False,
-             index_fields: Collection[str] = ()) -> dict[str, list[tuple[int, np.ndarray]]]:
+             index_fields: Collection[str] = ()) -> dict[str, list[tuple[int, Postings]]]:
     """Compute the votes ``need`` asks for. With ``reuse`` (a cache is in use: the caller
     re-runs on the same data), the folded texts of immutable columns are kept in memory for
     the next run when most rows are scanned, so adding an LF whose literals are not whole
-    words does not fold every text again. The word signatures of ``index_fields`` are built
+    words does not fold every text again. The word postings of ``index_fields`` are built
     from the folded chunks (in the workers) and returned, chunk by chunk in row order."""
     pattern_js = [j for j, lf in enumerate(lfs) if isinstance(lf, PatternLF)]
     batch_js = [j for j, lf in enumerate(lfs) if _is_batch(lf)]
@@ -365,13 +400,13 @@ def _compute(lfs: list[Any], df: pd.DataFrame, todo: np.ndarray, need: np.ndarra
              "fault_tolerant": fault_tolerant,
              "texts": {f: df[f] for f in fields},  # made into texts chunk by chunk, in the workers
              "folded": folded,
-             "index_bits": {f: bits_for(_mean_chars(df[f])) for f in sorted(index_fields)},
+             "index_fields": sorted(index_fields),
              # compiled once here, so forked workers inherit it; other subsets compile on demand
              "matchers": {tuple(active): matcher} if matcher is not None else {},
              "columns": ({str(c): df[c].tolist() for c in df.columns} if python_js else {})}
     done = 0
     total = len(todo)
-    parts: dict[str, list[tuple[int, np.ndarray]]] = {f: [] for f in index_fields}
+    parts: dict[str, list[tuple[int, Postings]]] = {f: [] for f in index_fields}
 
     def merge(res: _ChunkResult) -> None:
         nonlocal done
@@ -386,8 +421,8 @@ def _compute(lfs: list[Any], df: pd.DataFrame, todo: np.ndarray, need: np.ndarra
         for row, j in res.faults:
             faulted[row, j] = True
             faults[lfs[j].name] += 1
-        for f, sig in res.signatures.items():
-            parts[f].append((len(res.rows), sig))
+        for f, words in res.postings.items():
+            parts[f].append((len(res.rows), words))
         done += len(res.rows)
         if progress is not None:
             progress(done, total)
@@ -425,12 +460,6 @@ def _field_texts(column: pd.Series) -> list[str]:
     if column.dtype == object and pd.api.types.infer_dtype(column, skipna=False) == "string":
         return column.tolist()
     return [field_text(v) for v in column.tolist()]
-
-
-def _mean_chars(column: pd.Series, sample: int = 2000) -> float:
-    """Mean length of the texts of (the first ``sample`` rows of) a column."""
-    texts = _field_texts(column.iloc[:sample])
-    return sum(map(len, texts)) / max(len(texts), 1)
 
 
 def _texts_at(column: pd.Series, sel: slice | np.ndarray) -> list[str]:
@@ -482,9 +511,9 @@ def _run_chunk(rows: np.ndarray) -> _ChunkResult:
     votes = np.full((len(rows), len(lfs)), ABSTAIN, dtype=np.int16)
     need = need[_selector(rows)]  # this chunk's rows
     pattern_js = [j for j in _STATE["pattern_js"] if need[:, j].any()]
-    index_bits: dict[str, int] = _STATE["index_bits"]
-    signatures: dict[str, np.ndarray] = {}
-    if pattern_js or index_bits:
+    index_fields: list[str] = _STATE["index_fields"]
+    postings: dict[str, Postings] = {}
+    if pattern_js or index_fields:
         matcher = None
         if pattern_js:
             key = tuple(pattern_js)
@@ -496,15 +525,14 @@ def _run_chunk(rows: np.ndarray) -> _ChunkResult:
                   if isinstance(sel, slice) else {})
         texts = {f: _texts_at(col, sel) for f, col in _STATE["texts"].items()
                  if f not in folded or (matcher is not None and matcher.needs_texts(f))}
-        for f, nbits in index_bits.items():  # fold once: for the signatures and the matcher
+        for f in index_fields:  # fold once: for the postings and the matcher
             if f not in folded:
                 folded[f] = fold_texts(texts[f])
-            signatures[f] = word_signatures(folded[f], nbits)
+            postings[f] = word_postings(folded[f])
         if matcher is not None:
             hit = matcher.match(texts, folded=folded)
             for k, j in enumerate(pattern_js):
-                votes[hit[:, k], j] = lfs[j].label_index() if lfs[j].labels is not None else \
-                    lfs[j].resolve(lfs[j].label)
+                votes[hit[:, k], j] = _vote(lfs[j])
     python_js = [j for j in _STATE["python_js"] if need[:, j].any()]
     faults: list[tuple[int, int]] = []
     if python_js:
@@ -530,7 +558,7 @@ def _run_chunk(rows: np.ndarray) -> _ChunkResult:
                                      "to record faults and go on")
                         return _ChunkResult(rows, votes, faults, error)
                     faults.append((row, j))
-    return _ChunkResult(rows, votes, faults, None, signatures)
+    return _ChunkResult(rows, votes, faults, None, postings)
 
 
 def _check_plain_vote(lf: Any, vote: Any) -> int:

@@ -9,7 +9,10 @@ different LFs' files at once never see each other's half-written files.
 File format 3 (``<fp[:2]>/<fp>.v3``): the magic ``LCV3``, a little-endian uint32 header length, a
 JSON header ``{"n": rows, "digest": sha1 of the keys}``, then ``n`` uint64 row hashes (sorted) and
 ``n`` int16 votes. When the rows asked for have the same key digest, only the votes are read.
-Files of older formats are ignored. The word indexes of text columns
+When a store covered every row of its :class:`RowIndex`, the header also holds ``"order"`` (that
+index's :attr:`RowIndex.order`) and ``"rows"``, and the votes in row order follow: a look-up with
+the same rows in the same order reads them as they are (no gather by row). Files of older
+formats are ignored. The word indexes of text columns
 (:mod:`weak_supervision.word_index`) live under ``words/``; :meth:`LFCache.clear` removes them too.
 
 Row hashes of pyarrow-backed columns (pandas' default ``str`` columns, which are immutable) are
@@ -27,6 +30,7 @@ Example
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -208,6 +212,13 @@ class RowIndex:
         if not self.digest:
             object.__setattr__(self, "digest", _digest(self.unique))
 
+    @functools.cached_property
+    def order(self) -> str:
+        """sha1 of the row hashes in row order (the unique hashes' digest and ``inverse``)."""
+        h = hashlib.sha1(self.digest.encode())
+        h.update(np.ascontiguousarray(self.inverse, dtype="<i8").tobytes())
+        return h.hexdigest()
+
     @classmethod
     def of(cls, hashes: np.ndarray) -> RowIndex:
         unique, inverse = np.unique(np.asarray(hashes, np.uint64), return_inverse=True)
@@ -233,11 +244,12 @@ class LFCache:
     def _path(self, lf_fingerprint: str) -> Path:
         return self.directory / lf_fingerprint[:2] / f"{lf_fingerprint}{_SUFFIX}"
 
-    def _load(self, lf_fingerprint: str, digest: str | None = None
-              ) -> tuple[np.ndarray | None, np.ndarray]:
-        """(keys, votes) stored for an LF; keys are None (not read) when their digest is
-        ``digest``. A missing or damaged file gives no rows."""
-        empty = np.zeros(0, np.uint64), np.zeros(0, np.int16)
+    def _load(self, lf_fingerprint: str, index: RowIndex | None = None
+              ) -> tuple[np.ndarray | None, np.ndarray, bool]:
+        """(keys, votes, in row order) stored for an LF. With ``index``: the votes of its rows
+        in row order (keys None) when the file has them; else keys None (not read) when their
+        digest is the index's. A missing or damaged file gives no rows."""
+        empty = np.zeros(0, np.uint64), np.zeros(0, np.int16), False
         try:
             with open(self._path(lf_fingerprint), "rb") as fh:
                 head = fh.read(8)
@@ -245,7 +257,13 @@ class LFCache:
                     return empty
                 header = json.loads(fh.read(struct.unpack("<I", head[4:])[0]))
                 n = int(header["n"])
-                if digest is not None and header.get("digest") == digest:
+                if index is not None and header.get("order") == index.order \
+                        and header.get("rows") == len(index.inverse):
+                    fh.seek(10 * n, os.SEEK_CUR)  # past the keys and votes
+                    rows = len(index.inverse)
+                    votes = np.fromfile(fh, dtype="<i2", count=rows).astype(np.int16, copy=False)
+                    return (None, votes, True) if len(votes) == rows else empty
+                if index is not None and header.get("digest") == index.digest:
                     fh.seek(8 * n, os.SEEK_CUR)
                     keys = None
                 else:
@@ -253,7 +271,7 @@ class LFCache:
                 votes = np.fromfile(fh, dtype="<i2", count=n).astype(np.int16, copy=False)
                 if len(votes) != n or (keys is not None and len(keys) != n):
                     return empty
-                return keys, votes
+                return keys, votes, False
         except FileNotFoundError:
             return empty
         except Exception:  # noqa: BLE001 - a damaged cache file is a miss, never an error
@@ -263,8 +281,10 @@ class LFCache:
         """Cached votes for the rows (hashes or a :class:`RowIndex`) and a mask of which were
         found; votes are -1 elsewhere."""
         index = rows if isinstance(rows, RowIndex) else RowIndex.of(rows)
-        keys, votes = self._load(lf_fingerprint, index.digest)
+        keys, votes, in_order = self._load(lf_fingerprint, index)
         n = len(index.inverse)
+        if in_order:
+            return votes, np.ones(n, dtype=bool)
         if keys is None and len(votes) == len(index.unique):  # the very same rows
             return votes[index.inverse], np.ones(n, dtype=bool)
         if keys is None or len(keys) == 0 or n == 0:
@@ -291,31 +311,40 @@ class LFCache:
         present = np.zeros(len(index.unique), dtype=bool)
         present[index.inverse[mask]] = True
         digest = None
+        in_order = None  # every row of the index: its votes in row order are stored too
         if present.all():
             keys, vals, digest = index.unique, per_unique, index.digest
+            in_order = per_unique[index.inverse]
         else:
             fresh = np.flatnonzero(present)  # sorted, like index.unique (np.unique would be slower)
             keys, vals = index.unique[fresh], per_unique[fresh]
-        old_keys, old_votes = self._load(lf_fingerprint, digest)
-        if old_keys is not None and len(old_keys):
+        old_keys, old_votes, _ = self._load(lf_fingerprint)
+        if len(old_keys):
             keep = ~np.isin(old_keys, keys, assume_unique=True)
             if keep.any():
                 keys = np.concatenate([keys, old_keys[keep]])
                 vals = np.concatenate([vals, old_votes[keep]])
                 order = np.argsort(keys, kind="stable")
                 keys, vals, digest = keys[order], vals[order], None
-        self._write(lf_fingerprint, keys, vals, digest or _digest(keys))
+        self._write(lf_fingerprint, keys, vals, digest or _digest(keys),
+                    None if in_order is None else (index.order, in_order))
 
-    def _write(self, lf_fingerprint: str, keys: np.ndarray, vals: np.ndarray, digest: str) -> None:
+    def _write(self, lf_fingerprint: str, keys: np.ndarray, vals: np.ndarray, digest: str,
+               in_order: tuple[str, np.ndarray] | None = None) -> None:
         path = self._path(lf_fingerprint)
         path.parent.mkdir(parents=True, exist_ok=True)
-        header = json.dumps({"format": _FILE_VERSION, "n": len(keys), "digest": digest}).encode()
+        meta = {"format": _FILE_VERSION, "n": len(keys), "digest": digest}
+        if in_order is not None:
+            meta.update(order=in_order[0], rows=len(in_order[1]))
+        header = json.dumps(meta).encode()
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=_SUFFIX)
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(_MAGIC + struct.pack("<I", len(header)) + header)
                 fh.write(np.ascontiguousarray(keys, dtype="<u8").tobytes())
                 fh.write(np.ascontiguousarray(vals, dtype="<i2").tobytes())
+                if in_order is not None:
+                    fh.write(np.ascontiguousarray(in_order[1], dtype="<i2").tobytes())
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -326,7 +355,7 @@ class LFCache:
         :mod:`weak_supervision.word_index`); returns how many were removed."""
         n = 0
         if self.directory.is_dir():
-            for pattern in ("*/*.npz", f"*/*{_SUFFIX}", "words/*/*.w2"):  # older files too
+            for pattern in ("*/*.npz", f"*/*{_SUFFIX}", "words/*/*.w2", "words/*/*.w3"):  # older too
                 for p in self.directory.glob(pattern):
                     p.unlink(missing_ok=True)
                     n += 1
