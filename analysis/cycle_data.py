@@ -44,6 +44,10 @@ __all__ = [
     "load_cycle_data",
     "read_predictions",
     "chat_eval_predictions",
+    "read_cycle",
+    "read_pii_run",
+    "PiiRun",
+    "align_ids",
     "MODEL_COLUMNS",
     "EXTERNAL",
 ]
@@ -331,16 +335,10 @@ def load_cycle_data(
                             "project's predictions are the spans of its PII run")
         return _load_pii(project, run_id, span_match=span_match)
     record = _find_run(project, "cycle", run_id)
-    folder = run_dir(project.workspace, record.id)
-    preds = _read_parquet(folder / "predictions.parquet", f"cycle run {record.id}: predictions")
+    preds, L, lf_names = _read_cycle_files(project, record)
     ids = [str(i) for i in project.ids]
-    found = preds["id"].astype(str).tolist() if "id" in preds.columns else []
-    _check_ids(found, ids, f"cycle run {record.id}: predictions.parquet",
-               hint="the project's data changed since that cycle; run `labelcycle cycle` again")
-    preds = preds.assign(id=preds["id"].astype(str)).set_index("id").loc[ids].reset_index()
     preds["text"] = project.data["text"].astype(str).to_numpy()
     label_run_id = record.figures.get("label_run_id")
-    L, lf_names = _label_matrix(project, label_run_id, ids)
     if predictions is not None:
         ext = read_predictions(predictions, ids=ids, labels=project.labels,
                                dev_mask=project.dev_mask)
@@ -352,6 +350,69 @@ def load_cycle_data(
         source = predictions if not isinstance(predictions, pd.DataFrame) else "DataFrame"
         data = _replace(data, predictions_source=str(source))
     return data
+
+
+def read_cycle(project: Project, *, run_id: str | None = None
+               ) -> tuple[pd.DataFrame, np.ndarray, tuple[str, ...]]:
+    """A cycle's predictions and label matrix, aligned with ``project``'s rows.
+
+    The one reader of a cycle run's files: :func:`load_cycle_data` (slice reports) and
+    :func:`analysis.suggest.suggest_for_project` (LF suggestions) both use it.
+
+    Parameters
+    ----------
+    project : weak_supervision.project.Project
+    run_id : str, optional
+        A ``"cycle"`` run id; default the latest successful cycle.
+
+    Returns
+    -------
+    (pandas.DataFrame, numpy.ndarray, tuple of str)
+        The predictions (``predictions.parquet``, one row per project row, in order, ``id`` as
+        str), the label matrix ``L`` of the cycle's label run (rows x LFs, -1 = abstain; zero
+        columns when the cycle names no label run) and the LF names.
+
+    Raises
+    ------
+    DataError
+        No successful cycle, the run is not a cycle, a file is missing or unreadable, or the
+        files' ids do not match the project's rows (with counts).
+
+    Example
+    -------
+    >>> from weak_supervision.project import load_project
+    >>> project = load_project("examples/amazon_reviews")  # doctest: +SKIP
+    >>> frame, L, names = read_cycle(project)  # doctest: +SKIP
+    >>> len(frame) == L.shape[0] == project.n_rows, L.shape[1] == len(names)  # doctest: +SKIP
+    (True, True)
+    """
+    return _read_cycle_files(project, _find_run(project, "cycle", run_id))
+
+
+def _read_cycle_files(project: Project, record: RunRecord
+                      ) -> tuple[pd.DataFrame, np.ndarray, tuple[str, ...]]:
+    folder = run_dir(project.workspace, record.id)
+    preds = _read_parquet(folder / "predictions.parquet", f"cycle run {record.id}: predictions")
+    ids = [str(i) for i in project.ids]
+    found = preds["id"].astype(str).tolist() if "id" in preds.columns else []
+    _check_ids(found, ids, f"cycle run {record.id}: predictions.parquet",
+               hint="the project's data changed since that cycle; run `labelcycle cycle` again")
+    preds = preds.assign(id=preds["id"].astype(str)).set_index("id").loc[ids].reset_index()
+    L, lf_names = _label_matrix(project, record.figures.get("label_run_id"), ids)
+    return preds, L, lf_names
+
+
+def align_ids(project_ids: Sequence[Any], file_ids: Sequence[Any], *, where: str) -> np.ndarray:
+    """Positions in ``file_ids`` of each project id; DataError with counts when they differ.
+
+    >>> align_ids(["a", "b"], ["b", "a"], where="f").tolist()
+    [1, 0]
+    """
+    want = [str(i) for i in project_ids]
+    have = [str(i) for i in file_ids]
+    _check_ids(have, want, where, hint="the project's data changed since that run; run it again")
+    pos = {v: i for i, v in enumerate(have)}
+    return np.array([pos[v] for v in want], dtype=np.int64)
 
 
 def _replace(data: CycleData, **changes: Any) -> CycleData:
@@ -570,9 +631,45 @@ def _read_pred_spans(path: Path, run_id: str) -> dict[str, list[Span]]:
     return out  # type: ignore[return-value]
 
 
-def _load_pii(project: Project, run_id: str | None, *, span_match: str) -> CycleData:
-    if span_match not in ("exact", "overlap"):
-        raise DataError(f"span_match must be 'exact' or 'overlap', got {span_match!r}")
+@dataclass(frozen=True, eq=False)
+class PiiRun:
+    """A PII run's spans and the project's gold spans, aligned with the project's rows.
+
+    Attributes
+    ----------
+    run_id : str
+    ids, texts : tuple of str
+        Row ids and the texts the spans index into.
+    gold : tuple
+        Gold spans per row (a list of :class:`~labelfns.spans.Span`), None on rows without gold
+        (every row when the project has no ``gold_column``).
+    predicted : tuple
+        Per row, the run's spans as ``(Span, confidence)`` pairs.
+    """
+
+    run_id: str
+    ids: tuple[str, ...]
+    texts: tuple[str, ...]
+    gold: tuple[Any, ...]
+    predicted: tuple[tuple[tuple[Span, float], ...], ...]
+
+    @property
+    def spans(self) -> list[list[Span]]:
+        """The predicted spans per row, without confidences."""
+        return [[s for s, _ in doc] for doc in self.predicted]
+
+
+def read_pii_run(project: Project, *, run_id: str | None = None) -> PiiRun:
+    """Read a PII run's ``spans.jsonl`` (default the latest successful ``"pii"`` run) with the
+    project's texts and gold spans; the one reader of a PII run's files (slice reports and span
+    suggestions both use it).
+
+    Raises
+    ------
+    DataError
+        No successful PII run, the run is another kind, its span file is missing or malformed,
+        or its ids do not match the project's rows (with counts).
+    """
     record = _find_run(project, "pii", run_id)
     folder = run_dir(project.workspace, record.id)
     found = _read_pred_spans(folder / "spans.jsonl", record.id)
@@ -587,7 +684,16 @@ def _load_pii(project: Project, run_id: str | None, *, span_match: str) -> Cycle
                 for v, t, i in zip(project.data[pii.gold_column].tolist(), texts, ids, strict=True)]
     else:
         gold = [None] * len(ids)
-    pred_conf = [found[i] for i in ids]
+    return PiiRun(record.id, tuple(ids), tuple(texts), tuple(gold),
+                  tuple(tuple(found[i]) for i in ids))
+
+
+def _load_pii(project: Project, run_id: str | None, *, span_match: str) -> CycleData:
+    if span_match not in ("exact", "overlap"):
+        raise DataError(f"span_match must be 'exact' or 'overlap', got {span_match!r}")
+    run = read_pii_run(project, run_id=run_id)
+    ids, texts, gold = list(run.ids), list(run.texts), list(run.gold)
+    pred_conf = list(run.predicted)
     pred = [[s for s, _ in doc] for doc in pred_conf]
     n = len(ids)
     counts = np.zeros((n, 3), dtype=np.int64)
@@ -614,5 +720,5 @@ def _load_pii(project: Project, run_id: str | None, *, span_match: str) -> Cycle
     frame["covered"] = frame["n_pred"] > 0
     frame["conflict"] = np.zeros(n, dtype=bool)
     return CycleData("pii", tuple(types), frame, np.zeros((n, 0), dtype=np.int64), (),
-                     ("spans",), project.data, record.id, None, project.name, None,
+                     ("spans",), project.data, run.run_id, None, project.name, None,
                      tuple(gold), tuple(tuple(p) for p in pred), span_match)

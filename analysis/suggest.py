@@ -16,8 +16,12 @@ Every candidate is measured on the dev rows (the only gold labels it may use): p
 95% Wilson interval, the dev errors it would fix (votes the gold class on a misclassified row),
 the correct rows it would break (votes another class on a row the model gets right), its lift
 (precision over the class's share of the dev rows), and its coverage of the unlabelled pool.
-Candidates that add no vote an existing LF does not already cast are dropped. Each carries the
-source of one LF, ready to paste or to write with :func:`write_lf_module`.
+They are ranked by :func:`expected_gain` (dev fixes at the lower bound of the precision interval,
+scaled down when the dev rows over-represent the candidate, plus the expected effect on the pool
+rows where it contradicts the model, judged with the model's own predictions and confidence, no
+gold). Candidates resting on one dev row, duplicating an existing LF, or expected to do harm on
+the pool are dropped. Each carries the source of one LF, ready to paste or to write with
+:func:`write_lf_module`; its evidence rows are PII-redacted by default.
 
 :func:`suggest_for_project` reads a cycle's ``predictions.parquet`` and label matrix and calls
 :func:`suggest_lfs` (or :func:`analysis.suggest_pii.suggest_pii_for_project` for PII projects).
@@ -56,6 +60,8 @@ __all__ = [
     "KINDS",
     "MULTI_CLASS",
     "expected_gain",
+    "pool_gain",
+    "representativeness",
     "Suggestion",
     "Suggestions",
     "suggest_lfs",
@@ -112,18 +118,20 @@ class Suggestion:
     pool_coverage : float
         ``pool_votes`` over the non-dev rows.
     pool_agreement : float
-        Share of those pool rows the model already predicts as ``label`` (no gold involved). A
-        candidate resting on a single dev row is only kept when this is at least
-        ``min_agreement``.
+        Share of those pool rows the model already predicts as ``label`` (no gold involved):
+        evidence in :func:`pool_gain`; with ``min_support=1`` a candidate resting on a single dev
+        row is only kept when this is at least ``min_agreement``.
     new_votes : int
         Rows where no existing LF already votes ``label`` (all rows when no label matrix given).
     lift : float
         ``precision`` over the share of ``label`` among the dev rows.
     score : float
-        The ranking score, in dev rows (see :func:`expected_gain`): ``fixes * precision_low -
-        breaks`` plus the expected effect on the pool rows where it disagrees with the model.
+        The ranking score, in dev rows (see :func:`expected_gain`): ``fixes * precision_low *
+        representativeness - breaks`` plus the expected effect on the pool rows where it
+        disagrees with the model (:func:`pool_gain`).
     examples : tuple of str
-        Evidence: ``"<row id>: ...snippet..."`` of dev errors it fixes.
+        Evidence: ``"<row id>: ...snippet..."`` of dev errors it fixes, PII redacted unless
+        ``redact=False`` was asked for (emails, phone numbers... as ``[EMAIL_1]``).
     """
 
     name: str
@@ -382,7 +390,7 @@ def suggest_lfs(
     ids: Sequence[Any] | None = None,
     top_k: int = 10,
     min_precision: float = 0.6,
-    min_support: int = 1,
+    min_support: int = 2,
     max_per_class: int = 2,
     min_agreement: float = 0.5,
     max_ngram: int = 3,
@@ -392,6 +400,8 @@ def suggest_lfs(
     dev_rows_from_project: bool = False,
     prefix: str = "sg_",
     seed: int = 0,
+    redact: bool = True,
+    confidence: Sequence[float] | np.ndarray | None = None,
 ) -> Suggestions:
     """Candidate LFs that vote the right class on misclassified dev rows, ranked by expected gain.
 
@@ -425,9 +435,9 @@ def suggest_lfs(
     top_k : int, default 10
     min_precision : float, default 0.6
         Minimum dev precision of a candidate.
-    min_support : int, default 1
-        Minimum dev rows a candidate must vote right (candidates resting on one row rank low:
-        the score uses the lower end of the precision interval).
+    min_support : int, default 2
+        Minimum dev rows a candidate must vote right: one dev row is no evidence (with
+        ``min_support=1`` such a candidate also needs ``min_agreement``).
     max_per_class : int, default 2
         At most this many suggestions per class (spreads the suggestions over classes).
     min_agreement : float, default 0.5
@@ -450,6 +460,13 @@ def suggest_lfs(
         Suggested LF names start with it.
     seed : int, default 0
         Breaks ties between equally ranked candidates; the result is the same for the same seed.
+    redact : bool, default True
+        Hide PII in the evidence rows (``Suggestion.examples``) the way slice examples are
+        (:func:`analysis.slice_report.redact_example`).
+    confidence : array-like of float, optional
+        The model's confidence in its prediction per row (a cycle's ``end_model_confidence``):
+        on the pool rows where a candidate contradicts the model, the chance that it overrides
+        a right prediction (:func:`pool_gain`). Default: the model's dev accuracy on every row.
 
     Returns
     -------
@@ -483,6 +500,12 @@ def suggest_lfs(
     pred = _int_array(predicted, n, "predicted", k)
     dev = _bool_array(dev_mask, n, "dev_mask") & (gold >= 0)
     target = dev if target_rows is None else _bool_array(target_rows, n, "target_rows") & dev
+    conf = None
+    if confidence is not None:
+        conf = np.nan_to_num(np.asarray(confidence, dtype=np.float64).reshape(-1), nan=0.0)
+        if conf.size != n:
+            raise DataError(f"suggest_lfs: confidence has {conf.size} values for {n} rows")
+        conf = np.clip(conf, 0.0, 1.0)
     if L is not None:
         L = np.asarray(L)
         if L.ndim != 2 or L.shape[0] != n:
@@ -519,7 +542,7 @@ def suggest_lfs(
                   L=L, lf_names=set(lf_names), row_ids=row_ids, top_k=top_k,
                   min_precision=min_precision, min_support=min_support,
                   max_per_class=max_per_class, min_agreement=min_agreement, prefix=prefix,
-                  seed=seed,
+                  seed=seed, redact=redact, confidence=conf,
                   embedding_cache=embedding_cache, dev_rows_from_project=dev_rows_from_project)
     return Suggestions(tuple(items), result.n_dev, result.n_errors, result.n_target, skipped,
                        seed)
@@ -530,15 +553,19 @@ def _rank(cands: list[_Candidate], *, columns: dict[str, list[str]], labels: tup
           L: np.ndarray | None, lf_names: set[str], row_ids: list[str], top_k: int,
           min_precision: float, min_support: int, max_per_class: int, min_agreement: float,
           prefix: str, seed: int, embedding_cache: str | None,
-          dev_rows_from_project: bool) -> list[Suggestion]:
+          dev_rows_from_project: bool, redact: bool = True,
+          confidence: np.ndarray | None = None) -> list[Suggestion]:
     from analysis.suggest_code import candidate_code
 
     pool = ~dev
-    n_pool = max(1, int(pool.sum()))
+    n_pool = int(pool.sum())
     n_dev = max(1, int(dev.sum()))
     right = dev & (pred == gold)
     accuracy = float(right.sum() / n_dev)
     dev_share = np.bincount(gold[dev], minlength=len(labels)) / max(1, int(dev.sum()))
+    # per class, the share of its dev rows the model predicts as the class (0 without dev rows)
+    recall = (np.bincount(gold[right], minlength=len(labels))
+              / np.maximum(1, np.bincount(gold[dev], minlength=len(labels))))
     rng = np.random.default_rng(seed)
     tiebreak = rng.permutation(len(cands)) if cands else np.zeros(0, int)
     stats = []
@@ -558,12 +585,17 @@ def _rank(cands: list[_Candidate], *, columns: dict[str, list[str]], labels: tup
         agreement = float((pred[v & pool] == cls[v & pool]).mean()) if pool_votes else 0.0
         if correct < 2 and agreement < min_agreement:
             continue  # one dev row is no evidence; the model must already lean that way
-        disagree = int((v & pool & (pred != cls)).sum())
+        at = v & pool & (pred != cls)
+        disagree = int(at.sum())
+        r_model = model_recall(int((hit & dev & (pred == cls)).sum()), correct,
+                               float(recall[c.label]) if c.label >= 0 else accuracy)
+        model_right = (None if confidence is None
+                       else float(np.where(pred[at] >= 0, confidence[at], 0.0).sum()))
         if L is not None and L.shape[1]:
-            already = (L[v] == cls[v][:, None]).any(axis=1)
-            new_votes = int((~already).sum())
-            if new_votes == 0:
-                continue
+            same = L[v] == cls[v][:, None]
+            new_votes = int((~same.any(axis=1)).sum())
+            if new_votes == 0 or same.sum(axis=0).max() >= DUPLICATE * int(v.sum()):
+                continue  # an existing LF already casts (nearly) all of its votes
         else:
             new_votes = int(v.sum())
         lo, hi = wilson_interval(correct, support)
@@ -572,13 +604,19 @@ def _rank(cands: list[_Candidate], *, columns: dict[str, list[str]], labels: tup
         lift = prec / base_rate if base_rate > 0 else float("inf")
         score = expected_gain(fixes=fixes, breaks=breaks, correct=correct, support=support,
                               pool_disagree=disagree, accuracy=accuracy, n_dev=n_dev,
-                              n_pool=n_pool, pool_votes=pool_votes)
+                              n_pool=n_pool, pool_votes=pool_votes, pool_model_right=model_right,
+                              model_recall=r_model)
         if score <= 0 or fixes * lo < breaks:
             continue  # expected to break as many rows as it fixes
+        if pool_gain(correct=correct, support=support, pool_votes=pool_votes,
+                     pool_disagree=disagree, accuracy=accuracy, pool_model_right=model_right,
+                     model_recall=r_model) < 0:
+            continue  # expected to do more harm than good on the unlabelled rows
         stats.append((-score, int(tiebreak[j]), j, dict(
             precision=prec, precision_low=lo, precision_high=hi, support=support,
             correct=correct, fixes=fixes, breaks=breaks, pool_votes=pool_votes,
-            pool_coverage=pool_votes / n_pool, pool_agreement=agreement, new_votes=new_votes,
+            pool_coverage=pool_votes / max(1, n_pool), pool_agreement=agreement,
+            new_votes=new_votes,
             lift=float(lift),
             score=float(score))))
     stats.sort(key=lambda t: (t[0], t[1]))
@@ -600,7 +638,7 @@ def _rank(cands: list[_Candidate], *, columns: dict[str, list[str]], labels: tup
         names.add(name)
         code, imports = candidate_code(name, c, labels, cache=embedding_cache,
                                        loader=dev_rows_from_project)
-        examples = _examples(c, columns, err & (c.voted() == gold), row_ids)
+        examples = _examples(c, columns, err & (c.voted() == gold), row_ids, redact=redact)
         label = labels[c.label] if c.label >= 0 else MULTI_CLASS
         chosen.append(Suggestion(name=name, label=label, kind=c.kind,
                                  pattern=c.pattern, fields=c.fields, code=code,
@@ -610,39 +648,111 @@ def _rank(cands: list[_Candidate], *, columns: dict[str, list[str]], labels: tup
     return chosen
 
 
+DUPLICATE = 0.9
+"""A candidate is dropped when one existing LF already casts this share of its votes."""
+
 AGREEMENT_WEIGHT = 4.0
 """How many dev rows the model's view of a candidate's pool rows counts for in the ranking."""
 
 
-def expected_gain(*, fixes: int, breaks: int, correct: int, support: int, pool_disagree: int,
-                  accuracy: float, n_dev: int, n_pool: int, pool_votes: int = 0) -> float:
-    """The ranking score of a candidate, in dev rows: errors it fixes (weighted by the lower end
-    of its precision interval) minus correct rows it breaks, plus its expected effect on the
-    pool rows where it disagrees with the model, scaled to the dev set's size.
+def representativeness(*, support: int, pool_votes: int, n_dev: int, n_pool: int) -> float:
+    """How well a candidate's dev rows represent its pool rows: its vote rate on the pool over its
+    vote rate on the dev rows, at most 1 (1 when there is no pool).
 
-    For the pool, the precision blends the dev evidence with the model's view of the pool rows
-    the candidate votes on (``pool_votes - pool_disagree`` agree): :data:`AGREEMENT_WEIGHT`
-    pseudo-rows at the agreement rate, so a word the model contradicts on most of its pool rows
-    ranks low however clean its two dev rows are. On a pool row where the candidate votes
-    another class than the model, it corrects the model with that (lower-bound) probability
-    and, when wrong, overrides a right prediction with probability ``accuracy`` (the model's dev
-    accuracy).
+    Candidates are mined from the dev errors, so a word that happens to be in three of 300 dev
+    rows but in five of 5,700 pool rows looks far more useful on the dev rows than it is: its dev
+    fixes are scaled by this ratio (a dev sample drawn at random votes at the pool's rate).
+
+    >>> representativeness(support=3, pool_votes=57, n_dev=300, n_pool=5700)
+    1.0
+    >>> round(representativeness(support=3, pool_votes=6, n_dev=300, n_pool=5700), 3)
+    0.105
+    """
+    if n_pool <= 0:
+        return 1.0
+    if support <= 0:
+        return 0.0
+    return float(min(1.0, (pool_votes / n_pool) / (support / max(1, n_dev))))
+
+
+def expected_gain(*, fixes: int, breaks: int, correct: int, support: int, pool_disagree: int,
+                  accuracy: float, n_dev: int, n_pool: int, pool_votes: int = 0,
+                  pool_model_right: float | None = None, model_recall: float = 1.0) -> float:
+    """The ranking score of a candidate, in dev rows: errors it fixes (weighted by the lower end
+    of its precision interval and by :func:`representativeness`) minus correct rows it breaks,
+    plus its expected effect on the pool rows where it disagrees with the model, scaled to the
+    dev set's size (:func:`pool_gain`).
 
     >>> round(expected_gain(fixes=2, breaks=0, correct=4, support=4, pool_disagree=0,
-    ...                     accuracy=0.5, n_dev=100, n_pool=1000), 3)
+    ...                     accuracy=0.5, n_dev=100, n_pool=1000, pool_votes=40), 3)
     1.02
     """
     lo = wilson_interval(correct, support)[0] if support else 0.0
-    if pool_votes:
+    rep = representativeness(support=support, pool_votes=pool_votes, n_dev=n_dev, n_pool=n_pool)
+    pool = pool_gain(correct=correct, support=support, pool_votes=pool_votes,
+                     pool_disagree=pool_disagree, accuracy=accuracy,
+                     pool_model_right=pool_model_right, model_recall=model_recall)
+    return float(fixes * lo * rep - breaks + pool * n_dev / max(1, n_pool))
+
+
+RECALL_PRIOR = 2.0
+"""Pseudo-rows of the class's dev recall in :func:`model_recall`."""
+
+
+def model_recall(agreed: int, correct: int, class_recall: float) -> float:
+    """How often the model predicts a candidate's class on rows the candidate gets right: of its
+    ``correct`` dev rows, the ``agreed`` ones the model already predicts, shrunk toward the
+    class's dev recall with :data:`RECALL_PRIOR` pseudo-rows.
+
+    Candidates are mined from the model's errors, so the model usually misses their rows: a
+    candidate whose every dev row is an error is expected to disagree with the model on its
+    pool rows too, and that disagreement is no evidence against it (:func:`pool_gain`).
+
+    >>> model_recall(0, 4, 0.65), model_recall(4, 4, 0.65)
+    (0.21666666666666667, 0.8833333333333333)
+    """
+    return float((agreed + RECALL_PRIOR * class_recall) / (correct + RECALL_PRIOR))
+
+
+def pool_gain(*, correct: int, support: int, pool_votes: int, pool_disagree: int,
+              accuracy: float, pool_model_right: float | None = None,
+              model_recall: float = 1.0) -> float:
+    """Expected pool rows a candidate corrects minus those it breaks (no gold used).
+
+    Only the pool rows where it votes another class than the model count: on each it is right
+    with probability ``p``, and when wrong it overrides a right prediction with the model's own
+    chance of being right there (``pool_model_right`` is the sum of the model's confidence over
+    those rows; default ``accuracy`` per row). ``p`` is the lower end of the 95% Wilson interval
+    of the candidate's precision, the dev evidence blended with the model's view of its pool
+    rows, so a word the model contradicts on most of its pool rows counts little however clean
+    its dev rows are. That view is evidence only as far as the model knows the class: with
+    ``model_recall`` ``r`` (how often the model predicts the class on rows the candidate gets
+    right, :func:`model_recall`), a candidate of precision ``q`` agrees with the model on about ``q * r`` of its pool rows, so
+    the share ``a`` it agrees on counts as :data:`AGREEMENT_WEIGHT` ``* r`` pseudo-rows of which
+    ``AGREEMENT_WEIGHT * min(a, r)`` are right; a class the model never predicts (``r = 0``)
+    gets no pool evidence, for or against. A candidate with a negative pool gain is expected to
+    do more harm than good where it matters (on the rows without labels) and is not suggested.
+
+    >>> round(pool_gain(correct=2, support=2, pool_votes=40, pool_disagree=20, accuracy=0.8), 2)
+    -5.2
+    >>> round(pool_gain(correct=9, support=9, pool_votes=40, pool_disagree=20, accuracy=0.3), 2)
+    9.02
+    >>> round(pool_gain(correct=9, support=9, pool_votes=40, pool_disagree=20, accuracy=0.3,
+    ...                 model_recall=0.0), 2)  # the model never predicts the class: no evidence
+    12.22
+    """
+    if not pool_disagree:
+        return 0.0
+    r = min(1.0, max(0.0, float(model_recall)))
+    if pool_votes and r > 0:
         agree = (pool_votes - pool_disagree) / pool_votes
-        correct_ = correct + AGREEMENT_WEIGHT * agree
-        support_ = support + AGREEMENT_WEIGHT
+        correct_ = correct + AGREEMENT_WEIGHT * min(agree, r)
+        support_ = support + AGREEMENT_WEIGHT * r
     else:
         correct_, support_ = float(correct), float(support)
-    lo_ = wilson_interval(correct_, support_)[0] if support_ else 0.0  # type: ignore[arg-type]
-    prec_ = correct_ / support_ if support_ else 0.0
-    pool = pool_disagree * (lo_ - (1.0 - prec_) * accuracy) * n_dev / max(1, n_pool)
-    return float(fixes * lo - breaks + pool)
+    p = wilson_interval(correct_, support_)[0] if support_ else 0.0  # type: ignore[arg-type]
+    model_right = pool_disagree * accuracy if pool_model_right is None else pool_model_right
+    return float(pool_disagree * p - (1.0 - p) * model_right)
 
 
 def _similar(a: np.ndarray, b: np.ndarray) -> bool:
@@ -676,11 +786,16 @@ def _name(prefix: str, c: _Candidate, labels: tuple[str, ...], taken: set[str]) 
 
 
 def _examples(c: _Candidate, columns: dict[str, list[str]], fixed: np.ndarray,
-              row_ids: list[str], limit: int = 3) -> tuple[str, ...]:
+              row_ids: list[str], limit: int = 3, *, redact: bool = True) -> tuple[str, ...]:
+    """Snippets of dev errors ``c`` fixes; with ``redact`` the text's PII is hidden first
+    (:func:`analysis.slice_report.redact_example`, as in slice examples), then the snippet is cut
+    around the match in the redacted text."""
+    if redact:
+        from analysis.slice_report import redact_example
     out = []
     for i in np.flatnonzero(c.votes & fixed)[:limit].tolist():
         f = c.fields[0] if c.fields[0] in columns else next(iter(columns))
-        text = columns[f][i]
+        text = redact_example(columns[f][i]) if redact else columns[f][i]
         m = c.regex.search(text) if c.regex is not None else None
         out.append(f"{row_ids[i]}: {_snippet(text, m)}")
     return tuple(out)
@@ -699,6 +814,7 @@ def suggest_for_project(
     kinds: Sequence[str] = KINDS,
     min_precision: float = 0.6,
     seed: int = 0,
+    redact: bool = True,
 ) -> Any:
     """Suggest LFs from a project's cycle: its predictions, label matrix and dev labels.
 
@@ -716,8 +832,9 @@ def suggest_for_project(
         Rows of a slice to focus on (aligned with the project's rows); default all dev errors.
     model : {"end_model", "label_model", "majority"}, default "end_model"
         Whose predictions define the errors.
-    kinds, min_precision, seed :
-        See :func:`suggest_lfs`.
+    kinds, min_precision, seed, redact :
+        See :func:`suggest_lfs` (PII span suggestions always redact: their evidence shows the
+        context of a span with the span hidden).
 
     Returns
     -------
@@ -746,7 +863,7 @@ def suggest_for_project(
         return suggest_pii_for_project(project, run_id=run_id, top_k=top_k,
                                        slice_mask=slice_mask, min_precision=min_precision,
                                        seed=seed)
-    from analysis.suggest_io import read_cycle
+    from analysis.cycle_data import read_cycle
 
     frame, L, lf_names = read_cycle(project, run_id=run_id)
     if model not in ("end_model", "label_model", "majority"):
@@ -758,12 +875,14 @@ def suggest_for_project(
         fields = ["text"]
     data = project.data
     target = None if slice_mask is None else _bool_array(slice_mask, project.n_rows, "slice_mask")
+    conf_column = f"{model}_confidence"
+    confidence = frame[conf_column].to_numpy() if conf_column in frame.columns else None
     return suggest_lfs(
         data, labels=project.labels, gold=project.y_dev, predicted=frame[model].to_numpy(),
         dev_mask=project.dev_mask, target_rows=target, L=L, lf_names=lf_names, kinds=kinds,
         fields=fields, ids=[str(i) for i in project.ids], top_k=top_k,
         min_precision=min_precision, embedding_cache=str(project.workspace / "embeddings"),
-        dev_rows_from_project=True, seed=seed)
+        dev_rows_from_project=True, seed=seed, redact=redact, confidence=confidence)
 
 
 def write_lf_module(suggestions: Iterable[Any], path: Any, *, overwrite: bool = False,

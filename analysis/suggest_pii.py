@@ -626,35 +626,21 @@ def suggest_pii_for_project(project: Any, *, run_id: str | None = None, top_k: i
     >>> suggest_pii_for_project(project, top_k=3)[0].label  # doctest: +SKIP
     'PERSON'
     """
-    from analysis.suggest_io import align_ids
+    from analysis.cycle_data import read_pii_run
     from weak_supervision.pii_pipeline import load_pii_lfs
-    from weak_supervision.pipeline import registry_for
-    from weak_supervision.registry import run_dir
-    from weak_supervision.span_metrics import read_spans_jsonl
-    from weak_supervision.spans import as_texts, parse_spans
 
     pii = project.config.pii
     if not pii.enabled or pii.gold_column is None:
         raise LabelcycleError(f"{project.config.path}: span suggestions need a [pii] section with "
                               "gold_column (the gold spans of the dev rows)")
-    registry = registry_for(project)
-    record = registry.latest("pii") if run_id is None else registry.get_run(run_id)
-    if record is None or record.kind != "pii":
-        raise LabelcycleError(f"no successful PII run in {project.workspace}; run "
-                              "`labelcycle pii label` first")
-    path = run_dir(project.workspace, record.id) / "spans.jsonl"
-    found = read_spans_jsonl(path, what="the PII run's span file")
-    ids = [str(i) for i in project.ids]
-    align_ids(ids, list(found), where=str(path))
-    column = pii.text_column or "text"
-    texts = as_texts(project.data[column].tolist(), what=f"column {column!r}", ids=ids)
-    gold = [parse_spans(v, text=t, where=f"id {i!r} column {pii.gold_column!r}")
-            for v, t, i in zip(project.data[pii.gold_column].tolist(), texts, ids, strict=True)]
+    run = read_pii_run(project, run_id=run_id)
+    ids, texts = list(run.ids), list(run.texts)
+    gold = list(run.gold)
     has = np.array([x is not None for x in gold], dtype=bool)
     dev = has & project.dev_mask
     if not (project.config.dev.enabled and dev.any() and (has & ~dev).any()):
         dev = has
     names = [lf.name for lf in load_pii_lfs(project)]
-    return suggest_pii(texts, gold=gold, predicted=[found[i]["spans"] for i in ids],
+    return suggest_pii(texts, gold=gold, predicted=run.spans,
                        dev_mask=dev, target_rows=slice_mask, lf_names=names, ids=ids, top_k=top_k,
                        min_precision=min_precision, seed=seed)

@@ -25,6 +25,13 @@ Each ``DIR`` holds WRENCH-format splits: ``train.json`` (optional), ``valid.json
   once per ``--snorkel-seeds`` seed and the mean is reported (with the range);
   ``labelcycle``: :func:`select_label_model` with the dev set and its defaults (its ``params``
   are the label model's chosen settings, ``reason`` says why it or majority vote was chosen);
+- the votes are checked against the rows where the folder's ``readme.txt`` lists the LFs as
+  regular expressions (``CLASS<TAB>REGEX<TAB>example`` lines, the Learning-From-Rules format of
+  ``sms`` and ``trec``): the rules are applied to each split's lower-cased texts
+  (:func:`rederive_votes`) and the share of rows whose stored votes they reproduce is reported
+  under ``votes``. When the rules reproduce the fitting split (at least 99% of its rows) but not
+  another split (under 90%), that split's stored votes do not belong to its rows and are replaced
+  by the re-derived ones (``--votes stored`` keeps them; both runs are worth reporting);
 - predictions are the argmax of each model's probabilities (ties to the lowest class index);
   ``accuracy`` and ``macro_f1`` are computed on the test rows at least one LF votes on (the same
   rows for every method: the others get no label from any of them), ``all_rows`` counts the
@@ -41,6 +48,7 @@ import contextlib
 import io
 import json
 import logging
+import re
 import sys
 import time
 import warnings
@@ -176,6 +184,89 @@ def read_dataset(folder: str | Path, *, keep_exemplars: bool = False) -> WrenchD
     return WrenchDataset(name, labels, train, valid, test, dropped)
 
 
+RULES_REPRODUCE_FIT = 0.99
+"""The share of the fitting split's rows the readme's rules must reproduce to be trusted."""
+STORED_VOTES_FIT = 0.90
+"""A split whose stored votes match the trusted rules on fewer rows than this gets the rules' votes."""
+
+
+def read_rules(folder: str | Path, labels: tuple[str, ...]) -> list[tuple[int, re.Pattern[str]]] | None:
+    """The LFs listed in ``folder/readme.txt`` as ``CLASS<TAB>REGEX[<TAB>example]`` lines.
+
+    ``CLASS`` is matched to a class name by its first three letters, case-insensitively
+    (``ENTITY`` -> ``ENTY``, ``spam`` -> ``spam``). Returns ``None`` when there is no readme, no
+    such line, a class that matches no name or more than one, or a regex that does not compile.
+
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "readme.txt").write_text("intro\\nspam\\t( |^)(free)[^\\w]*( |$)\\tfree!\\nham\\t( |^)(ok)( |$)\\n")
+    >>> [(c, r.pattern) for c, r in read_rules(d, ("ham", "spam"))]
+    [(1, '( |^)(free)[^\\\\w]*( |$)'), (0, '( |^)(ok)( |$)')]
+    """
+    path = Path(folder) / "readme.txt"
+    if not path.is_file():
+        return None
+    prefixes: dict[str, list[int]] = {}
+    for i, name in enumerate(labels):
+        prefixes.setdefault(name[:3].lower(), []).append(i)
+    rules: list[tuple[int, re.Pattern[str]]] = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        parts = line.split("\t")
+        if len(parts) < 2 or not parts[0].strip() or " " in parts[0].strip():
+            continue
+        owners = prefixes.get(parts[0].strip()[:3].lower(), [])
+        if len(owners) != 1:
+            return None
+        try:
+            rules.append((owners[0], re.compile(parts[1])))
+        except re.error:
+            return None
+    return rules or None
+
+
+def rederive_votes(rules: list[tuple[int, re.Pattern[str]]], texts: tuple[str, ...]) -> np.ndarray:
+    """The rules' votes on the lower-cased ``texts`` (rows x rules, -1 = abstain).
+
+    >>> rederive_votes([(1, re.compile("free")), (0, re.compile("^ok"))], ("Free now", "ok", "x")).tolist()
+    [[1, -1], [-1, 0], [-1, -1]]
+    """
+    out = np.full((len(texts), len(rules)), -1, dtype=np.int64)
+    for i, text in enumerate(texts):
+        low = text.lower()
+        for j, (cls, rule) in enumerate(rules):
+            if rule.search(low):
+                out[i, j] = cls
+    return out
+
+
+def check_votes(ds: WrenchDataset, rules: list[tuple[int, re.Pattern[str]]] | None, *,
+                replace: bool = True) -> tuple[WrenchDataset, dict[str, Any] | None]:
+    """Compare each split's stored votes with the readme's rules; replace the votes that do not fit.
+
+    Returns the data set (with re-derived votes on the splits whose stored ones do not belong to
+    their rows, when the rules reproduce the fitting split and ``replace``) and a report: per
+    split, the share of rows whose stored votes the rules reproduce, and the splits replaced.
+    """
+    if rules is None or len(rules) != ds.valid.L.shape[1]:
+        return ds, None
+    splits = {"train": ds.train, "valid": ds.valid, "test": ds.test}
+    derived = {name: rederive_votes(rules, s.texts) for name, s in splits.items() if s is not None}
+    matching = {name: round(float((derived[name] == splits[name].L).all(axis=1).mean()), 4)
+                for name in derived}
+    fit = "train" if ds.train is not None else "valid"
+    trusted = matching[fit] >= RULES_REPRODUCE_FIT
+    replaced = [name for name in derived
+                if replace and trusted and name != fit and matching[name] < STORED_VOTES_FIT]
+    report = {"checked_with": "readme.txt rules", "rows_matching_stored": matching,
+              "rules_trusted": trusted, "replaced": replaced}
+    if not replaced:
+        return ds, report
+    new = {name: Split(s.ids, s.texts, derived[name], s.y) if name in replaced else s
+           for name, s in splits.items() if s is not None}
+    return WrenchDataset(ds.name, ds.labels, new.get("train"), new["valid"], new["test"],
+                         ds.dropped), report
+
+
 def _hard(probs: np.ndarray) -> np.ndarray:
     return np.argmax(probs, axis=1).astype(np.int64)
 
@@ -218,7 +309,8 @@ def stock_snorkel(L_train: np.ndarray, L_test: np.ndarray, k: int, seed: int) ->
 
 
 def evaluate_dataset(ds: WrenchDataset, *, seed: int = 123,
-                     snorkel_seeds: tuple[int, ...] = DEFAULT_SNORKEL_SEEDS) -> dict[str, Any]:
+                     snorkel_seeds: tuple[int, ...] = DEFAULT_SNORKEL_SEEDS,
+                     votes: dict[str, Any] | None = None) -> dict[str, Any]:
     """The three methods' test figures on one data set (see the module docstring).
 
     Examples
@@ -247,6 +339,8 @@ def evaluate_dataset(ds: WrenchDataset, *, seed: int = 123,
         "test_coverage": round(float(test_cov.mean()), 4),
         "majority": _figures(ds.test.y, _hard(majority.predict_proba(ds.test.L)), test_cov),
     }
+    if votes is not None:
+        row["votes"] = votes
 
     runs = [_figures(ds.test.y, _hard(stock_snorkel(train.L, ds.test.L, k, s)), test_cov)
             for s in snorkel_seeds]
@@ -330,6 +424,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="seeds of the stock Snorkel runs (mean reported)")
     parser.add_argument("--keep-exemplars", action="store_true",
                         help="keep exemplar rows appended to train.json")
+    parser.add_argument("--votes", choices=("auto", "stored"), default="auto",
+                        help="auto: replace stored votes that the readme's rules show do not "
+                             "belong to their rows; stored: use them as they are")
     args = parser.parse_args(argv)
     rows = []
     for folder in args.folders:
@@ -338,7 +435,9 @@ def main(argv: list[str] | None = None) -> int:
         except DataError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
-        row = evaluate_dataset(ds, seed=args.seed, snorkel_seeds=tuple(args.snorkel_seeds))
+        ds, votes = check_votes(ds, read_rules(folder, ds.labels), replace=args.votes == "auto")
+        row = evaluate_dataset(ds, seed=args.seed, snorkel_seeds=tuple(args.snorkel_seeds),
+                               votes=votes)
         rows.append(row)
         print(json.dumps(row), flush=True)
     if rows:

@@ -102,7 +102,9 @@ def test_slices_predictions_with_wrong_ids_say_how_many(runner, project, tmp_pat
     result = runner.invoke(main, ["slices", str(project), "--predictions", str(bad)])
     assert result.exit_code == 1
     assert "Traceback" not in result.output
-    assert re.search(r"\d+", result.output) and "id" in result.output
+    flat = " ".join(result.output.split())
+    assert "2 id(s) are not in the project's data (e.g. 'nope-1', 'nope-2')" in flat
+    assert re.search(r"(\d+) of \1 dev rows have no prediction", flat)
 
 
 def test_slices_before_any_cycle_says_run_cycle(runner, tmp_path):
@@ -197,8 +199,31 @@ def test_cycle_ends_with_top_slices_and_three_suggestions(runner, project):
     assert 1 <= len(doc["top_slices"]) <= 3
     gains = [s["expected_gain"] for s in doc["top_slices"]]
     assert gains == sorted(gains, reverse=True) and all(g > 0 for g in gains)
-    assert len(doc["suggestions"]) <= 3
+    assert 1 <= len(doc["suggestions"]) <= 3
     assert all(s["kind"] in ("keyword", "phrase", "regex") for s in doc["suggestions"])
     text = runner.invoke(main, ["cycle", str(project), "--jobs", "1"])
     assert text.exit_code == 0, text.output
     assert "Slices to work on" in text.stdout
+    for s in doc["top_slices"]:
+        assert f"  {s['name']}: {s['n_dev']} dev rows" in text.stdout
+    assert "Suggested LFs" in text.stdout
+    for s in doc["suggestions"]:
+        assert f"  {s['name']} -> {s['label']}: dev precision" in text.stdout
+
+
+def test_suggest_evidence_is_redacted_unless_asked(runner, project):
+    redacted = json.loads(runner.invoke(main, ["suggest", str(project), "--json"]).stdout)
+    raw = json.loads(runner.invoke(main, ["suggest", str(project), "--json",
+                                          "--no-redact"]).stdout)
+    assert [s["name"] for s in redacted["suggestions"]] == [s["name"] for s in raw["suggestions"]]
+    assert redacted["suggestions"] and all(
+        s["examples"] for s in redacted["suggestions"] if s["kind"] != "embedding")
+    from analysis.slice_report import redact_example
+
+    pairs = [(ea, eb) for a, b in zip(redacted["suggestions"], raw["suggestions"], strict=True)
+             for ea, eb in zip(a["examples"], b["examples"], strict=True)]
+    assert any(ea != eb for ea, eb in pairs)  # the starter messages hold order numbers
+    for ea, eb in pairs:
+        assert ea.split(": ")[0] == eb.split(": ")[0]  # the same row
+        text = ea.partition(": ")[2].strip(".")
+        assert redact_example(text) == text  # nothing left to redact

@@ -65,6 +65,7 @@ def test_suggest_lfs_finds_planted_keyword_with_right_label_and_precision():
 
 def test_suggest_lfs_is_deterministic_for_a_seed():
     texts, gold, pred, dev = planted()
+    pred = np.where(gold == 2, 0, pred)  # shipping rows are wrong too: two classes to fix
     args = dict(labels=LABELS, gold=dev_gold(gold, dev), predicted=pred, dev_mask=dev,
                 kinds=("keyword", "phrase", "regex"), top_k=8, min_precision=0.3)
     a = suggest_lfs(texts, seed=3, **args).to_dict()
@@ -228,11 +229,16 @@ def test_suggest_lfs_drops_a_one_row_candidate_the_model_contradicts():
     gold = [0, 0, 1, 1] + [-1] * 5
     pred = [1, 0, 1, 1] + [1] * 5  # the model predicts pets on every pool row with "quux"
     dev = [True] * 4 + [False] * 5
-    s = suggest_lfs(texts, labels=("drink", "pet"), gold=gold, predicted=pred, dev_mask=dev,
-                    kinds=("keyword",))
-    assert "quux" not in [x.pattern for x in s]
+    for support in (1, 2):  # by default (2) one dev row is never enough
+        s = suggest_lfs(texts, labels=("drink", "pet"), gold=gold, predicted=pred, dev_mask=dev,
+                        kinds=("keyword",), min_support=support)
+        assert "quux" not in [x.pattern for x in s]
+    assert not len(suggest_lfs(texts, labels=("drink", "pet"), gold=gold,
+                               predicted=[1, 0, 1, 1] + [0] * 5, dev_mask=dev,
+                               kinds=("keyword",)))
     agreeing = suggest_lfs(texts, labels=("drink", "pet"), gold=gold,
-                           predicted=[1, 0, 1, 1] + [0] * 5, dev_mask=dev, kinds=("keyword",))
+                           predicted=[1, 0, 1, 1] + [0] * 5, dev_mask=dev, kinds=("keyword",),
+                           min_support=1)
     (quux,) = [x for x in agreeing if x.pattern == "quux"]
     assert quux.pool_agreement == 1.0 and quux.support == 1
 
@@ -244,3 +250,21 @@ def test_expected_gain_penalises_pool_rows_the_model_contradicts():
     trusted = expected_gain(pool_disagree=5, pool_votes=60, **args)
     contradicted = expected_gain(pool_disagree=58, pool_votes=60, **args)
     assert trusted > 0 > contradicted
+
+
+def test_suggestion_evidence_rows_are_redacted_by_default():
+    texts = (["refund please mail ann.lee@example.com or call 415-555-0134 zorblax"] * 4
+             + ["shipping is late"] * 4)
+    gold = [1] * 4 + [0] * 4
+    pred = [0] * 8
+    dev = [True] * 8
+    args = dict(labels=LABELS, gold=gold, predicted=pred, dev_mask=dev, kinds=("keyword",),
+                top_k=3, min_support=2)
+    top = suggest_lfs(texts, **args)[0]
+    assert top.label == "refund" and len(top.examples) == 3
+    joined = " ".join(top.examples)
+    assert "ann.lee@example.com" not in joined and "[EMAIL" in joined
+    assert "415-555-0134" not in joined and "zorblax" in joined
+    raw = suggest_lfs(texts, redact=False, **args)[0]
+    assert raw.name == top.name and "ann.lee@example.com" in " ".join(raw.examples)
+    assert raw.score == top.score  # redaction changes the evidence text only

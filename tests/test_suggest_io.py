@@ -1,4 +1,5 @@
-"""Tests of analysis.suggest_io: reading a cycle's predictions and label matrix."""
+"""Tests of reading a cycle for LF suggestions (analysis.cycle_data.read_cycle, re-exported by
+analysis.suggest_io) and of analysis.suggest_io.dev_texts_by_class."""
 
 from __future__ import annotations
 
@@ -34,8 +35,8 @@ def recorded_cycle(root):
     pred = np.where(project.gold == 1, 0, np.maximum(project.gold, 0))
     frame = pd.DataFrame({"id": ids, "split": np.where(project.dev_mask, "dev", "pool"),
                           "gold": gold, "majority": pred, "label_model": pred,
-                          "label_model_confidence": 1.0, "end_model": pred,
-                          "end_model_confidence": 1.0})[list(PREDICTION_COLUMNS)]
+                          "label_model_confidence": 0.5, "end_model": pred,
+                          "end_model_confidence": 0.5})[list(PREDICTION_COLUMNS)]
     path = run_dir(project.workspace, cycle_id, create=True) / "predictions.parquet"
     frame.to_parquet(path, index=False)
     registry.finish_run(cycle_id, status="ok", figures={"label_run_id": label_id})
@@ -44,7 +45,7 @@ def recorded_cycle(root):
 
 def test_read_cycle_rejects_a_run_that_is_not_a_cycle(tmp_path):
     project, _, label_id, _ = recorded_cycle(tmp_path / "p")
-    with pytest.raises(LabelcycleError, match="not a cycle"):
+    with pytest.raises(LabelcycleError, match="not a 'cycle' run"):
         read_cycle(project, run_id=label_id)
 
 
@@ -53,7 +54,7 @@ def test_read_cycle_says_how_the_ids_differ(tmp_path):
     changed = pd.read_parquet(path).iloc[:-2].copy()
     changed.loc[changed.index[0], "id"] = "not-a-row"
     changed.to_parquet(path, index=False)
-    with pytest.raises(DataError, match=r"3 project rows missing from it, 1 ids not in"):
+    with pytest.raises(DataError, match=r"1 id\(s\) are not in the project's data \(e.g. 'not-a-row'\); 3 of \d+ rows of the data have no prediction"):
         read_cycle(project)
 
 
@@ -74,5 +75,26 @@ def test_read_cycle_without_a_cycle_says_what_to_run(tmp_path):
 
 
 def test_align_ids_reports_duplicates():
-    with pytest.raises(DataError, match="duplicated"):
+    with pytest.raises(DataError, match="occur more than once"):
         align_ids(["a"], ["a", "a"], where="f")
+
+
+def test_suggest_io_reads_cycles_with_cycle_data():
+    """One reader of a cycle's files: suggest_io re-exports cycle_data's."""
+    import analysis.cycle_data as cycle_data
+    import analysis.suggest_io as suggest_io
+
+    assert suggest_io.read_cycle is cycle_data.read_cycle
+    assert suggest_io.align_ids is cycle_data.align_ids
+
+
+def test_read_cycle_and_load_cycle_data_agree(tmp_path):
+    from analysis.cycle_data import load_cycle_data
+
+    project, cycle_id, _, _ = recorded_cycle(tmp_path / "p")
+    frame, L, names = read_cycle(project)
+    data = load_cycle_data(project)
+    assert data.run_id == cycle_id and names == data.lf_names == ("lf_two",)
+    assert np.array_equal(L, data.L)
+    assert frame["id"].tolist() == data.frame["id"].tolist() == [str(i) for i in project.ids]
+    assert np.array_equal(frame["end_model"].to_numpy(), data.frame["end_model"].to_numpy())

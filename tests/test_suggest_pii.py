@@ -110,7 +110,7 @@ def test_suggest_pii_for_project_uses_the_latest_pii_run(tmp_path):
         '[project]\ntask = "pii"\n[data]\npath = "d.jsonl"\nid_column = "id"\n'
         '[pii]\nner = false\ngold_column = "spans"\n')
     project = load_project(tmp_path)
-    with pytest.raises(LabelcycleError, match="no successful PII run"):
+    with pytest.raises(LabelcycleError, match="no successful 'pii' run"):
         suggest_pii_for_project(project)
     pii_label_project(project)
     s = suggest_pii_for_project(project)

@@ -105,3 +105,52 @@ def test_wrench_on_the_real_youtube_data(shared_data):
     assert row["labelcycle"]["accuracy"] >= row["majority"]["accuracy"]
     assert row["labelcycle"]["macro_f1"] >= max(row["majority"]["macro_f1"],
                                                 row["snorkel"]["macro_f1"])
+
+
+def _rule_folder(tmp_path, *, shuffle_test: bool):
+    """A two-rule data set whose readme lists the rules; the test split's votes optionally shuffled."""
+    folder = tmp_path / "wrench_rules"
+    folder.mkdir()
+    (folder / "readme.txt").write_text(
+        "Toy\n\nspam\t( |^)(free)[^\\w]*( |$)\tfree stuff\nham\t( |^)(thanks)[^\\w]*( |$)\tthanks\n"
+        "spam\t( |^)(win)[^\\w]*( |$)\twin\n", encoding="utf-8")
+    (folder / "label.json").write_text(json.dumps({"0": "ham", "1": "spam"}), encoding="utf-8")
+    texts = ["Free money", "thanks mate", "win now", "hello", "free win", "thanks, free"] * 4
+    labels = [1, 0, 1, 0, 1, 0] * 4
+
+    def votes(t):
+        low = t.lower()
+        return [1 if "free" in low else -1, 0 if "thanks" in low else -1, 1 if "win" in low else -1]
+
+    for split in ("train", "valid", "test"):
+        rows = [votes(t) for t in texts]
+        if split == "test" and shuffle_test:
+            rows = rows[1:] + rows[:1]
+        data = {str(i): {"label": y, "weak_labels": v, "data": {"text": t}}
+                for i, (t, y, v) in enumerate(zip(texts, labels, rows))}
+        (folder / f"{split}.json").write_text(json.dumps(data), encoding="utf-8")
+    return folder
+
+
+def test_wrench_votes_that_do_not_belong_to_their_rows_are_rederived(tmp_path):
+    folder = _rule_folder(tmp_path, shuffle_test=True)
+    ds = wrench.read_dataset(folder)
+    stored_test = ds.test.L.copy()
+    fixed, report = wrench.check_votes(ds, wrench.read_rules(folder, ds.labels))
+    assert report["rows_matching_stored"]["train"] == 1.0
+    assert report["rows_matching_stored"]["test"] < 0.9
+    assert report["replaced"] == ["test"] and report["rules_trusted"]
+    assert (fixed.test.L != stored_test).any()
+    assert (fixed.test.L == fixed.train.L).all()  # same texts, so the re-derived votes agree
+    kept, report_stored = wrench.check_votes(ds, wrench.read_rules(folder, ds.labels), replace=False)
+    assert report_stored["replaced"] == [] and (kept.test.L == stored_test).all()
+
+
+def test_wrench_faithful_votes_are_kept_and_unparsable_readmes_ignored(tmp_path):
+    folder = _rule_folder(tmp_path, shuffle_test=False)
+    ds = wrench.read_dataset(folder)
+    same, report = wrench.check_votes(ds, wrench.read_rules(folder, ds.labels))
+    assert report["replaced"] == [] and same is ds
+    (folder / "readme.txt").write_text("OTHER\t(x)\tx\n", encoding="utf-8")
+    assert wrench.read_rules(folder, ds.labels) is None
+    assert wrench.check_votes(ds, None) == (ds, None)
