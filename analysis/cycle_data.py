@@ -694,7 +694,7 @@ def _load_pii(project: Project, run_id: str | None, *, span_match: str) -> Cycle
     run = read_pii_run(project, run_id=run_id)
     ids, texts, gold = list(run.ids), list(run.texts), list(run.gold)
     pred_conf = list(run.predicted)
-    pred = [[s for s, _ in doc] for doc in pred_conf]
+    pred = run.spans
     n = len(ids)
     counts = np.zeros((n, 3), dtype=np.int64)
     for r, (g, p) in enumerate(zip(gold, pred, strict=True)):

@@ -602,16 +602,17 @@ def _rank(cands: list[_Candidate], *, columns: dict[str, list[str]], labels: tup
         prec = correct / support
         base_rate = dev_share[c.label] if c.label >= 0 else dev_share.max()
         lift = prec / base_rate if base_rate > 0 else float("inf")
-        score = expected_gain(fixes=fixes, breaks=breaks, correct=correct, support=support,
-                              pool_disagree=disagree, accuracy=accuracy, n_dev=n_dev,
-                              n_pool=n_pool, pool_votes=pool_votes, pool_model_right=model_right,
-                              model_recall=r_model)
+        on_pool = pool_gain(correct=correct, support=support, pool_votes=pool_votes,
+                            pool_disagree=disagree, accuracy=accuracy,
+                            pool_model_right=model_right, model_recall=r_model)
+        if on_pool < 0:
+            continue  # expected to do more harm than good on the unlabelled rows
+        rep = representativeness(support=support, pool_votes=pool_votes, n_dev=n_dev,
+                                 n_pool=n_pool)
+        score = _combine(fixes=fixes, precision_low=lo, rep=rep, breaks=breaks, pool=on_pool,
+                         n_dev=n_dev, n_pool=n_pool)
         if score <= 0 or fixes * lo < breaks:
             continue  # expected to break as many rows as it fixes
-        if pool_gain(correct=correct, support=support, pool_votes=pool_votes,
-                     pool_disagree=disagree, accuracy=accuracy, pool_model_right=model_right,
-                     model_recall=r_model) < 0:
-            continue  # expected to do more harm than good on the unlabelled rows
         stats.append((-score, int(tiebreak[j]), j, dict(
             precision=prec, precision_low=lo, precision_high=hi, support=support,
             correct=correct, fixes=fixes, breaks=breaks, pool_votes=pool_votes,
@@ -692,7 +693,14 @@ def expected_gain(*, fixes: int, breaks: int, correct: int, support: int, pool_d
     pool = pool_gain(correct=correct, support=support, pool_votes=pool_votes,
                      pool_disagree=pool_disagree, accuracy=accuracy,
                      pool_model_right=pool_model_right, model_recall=model_recall)
-    return float(fixes * lo * rep - breaks + pool * n_dev / max(1, n_pool))
+    return _combine(fixes=fixes, precision_low=lo, rep=rep, breaks=breaks, pool=pool,
+                    n_dev=n_dev, n_pool=n_pool)
+
+
+def _combine(*, fixes: int, precision_low: float, rep: float, breaks: int, pool: float,
+             n_dev: int, n_pool: int) -> float:
+    """:func:`expected_gain` from its parts (the pool term in pool rows, scaled to dev rows)."""
+    return float(fixes * precision_low * rep - breaks + pool * n_dev / max(1, n_pool))
 
 
 RECALL_PRIOR = 2.0
