@@ -238,7 +238,7 @@ def test_label_model_class_balance_from_dev_is_smoothed():
     np.testing.assert_allclose(given.class_balance_, [0.5, 0.25, 0.25])
 
 
-def test_label_model_search_keeps_first_clearly_better_candidate():
+def test_label_model_search_picks_lowest_log_loss_among_plausible_candidates():
     L, y = synthetic(n=1000, seed=12)
     model = LabelModel(2, n_epochs=60, time_budget_s=1e9).fit(L, y[:200], L_dev=L[:200])
     results = model.search_results_
@@ -246,13 +246,42 @@ def test_label_model_search_keeps_first_clearly_better_candidate():
     # the reference: stock Snorkel's settings, the dev prior, half majority-vote shares
     assert results[0] == {**results[0], "optimizer": "sgd", "n_epochs": 100, "lr": 0.01,
                           "l2": 0.0, "class_balance": "dev", "majority_weight": 0.5,
-                          "clearly_better": False}
+                          "clearly_better": False, "plausible": True}
     assert any(r["n_epochs"] == 60 and r["lr"] == 0.01 for r in results)  # the given params
-    first_clear = next((r for r in results if r["clearly_better"]), results[0])
-    assert model.best_params_ == {k: first_clear[k] for k in model.best_params_}
+    plausible = [r for r in results if r["plausible"]]
+    best = min(plausible, key=lambda r: r["dev_log_loss"])
+    assert model.best_params_ == {k: best[k] for k in model.best_params_}
     for r in results:
+        assert r["dev_log_loss"] >= 0
         if r["clearly_better"]:
-            assert r["dev_macro_f1"] > results[0]["dev_macro_f1"]
+            assert r["dev_macro_f1"] > results[0]["dev_macro_f1"] and r["plausible"]
+        if not r["plausible"]:
+            assert r["dev_macro_f1"] < results[0]["dev_macro_f1"]
+
+
+def test_pick_rules_out_by_macro_f1_then_ranks_by_log_loss():
+    y = np.array([0] * 170 + [1] * 30)
+    dev = (np.zeros((200, 3), dtype=int), y)
+    ref = y.copy()
+    ref[170:180] = 0
+    much_worse = y.copy()
+    much_worse[170:200] = 0  # misses the whole minority class
+    same = ref.copy()
+    # the much worse candidate has the lowest log loss but is ruled out; of the rest the
+    # lower log loss wins, the earliest on ties
+    best, clear, plausible = lm_module._pick(dev, [ref, much_worse, same], [0.5, 0.1, 0.4], 2,
+                                             seed=0)
+    assert plausible == [True, False, True] and clear == [False, False, False]
+    assert best == 2
+    assert lm_module._pick(dev, [ref, same], [0.4, 0.4], 2, seed=0)[0] == 0
+
+
+def test_covered_log_loss_is_bounded_and_skips_rows_without_votes():
+    L = np.array([[0], [0], [-1]])
+    dev = (L, np.array([0, 1, 1]))
+    probs = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    loss = lm_module._covered_log_loss(dev, probs)
+    assert loss == pytest.approx(-np.log(lm_module._MIN_PROB) / 2)
 
 
 def test_label_model_search_respects_time_budget():

@@ -64,10 +64,12 @@ _GIB = float(1 << 30)
 _DOMINANT_SHARE = 0.99
 _UNIFORM_MARGIN = 0.05
 _MIN_ROWS_FOR_WARNINGS = 10
-# Model choice on dev rows (see _clearly_better): a candidate replaces the reference only when
-# its dev macro-F1 is higher by more than this many paired bootstrap standard errors.
+# Model choice on dev rows (see _beats and _pick): one model beats another when its dev macro-F1
+# is higher by more than this many paired bootstrap standard errors.
 _CLEAR_SE = 1.0
 _N_RESAMPLES = 200
+# Floor of a gold-class probability in the dev log loss (see _covered_log_loss).
+_MIN_PROB = 1e-6
 # Stock Snorkel's LabelModel.fit defaults: the reference the search starts from.
 _SNORKEL_SETTINGS: dict[str, Any] = {"optimizer": "sgd", "n_epochs": 100, "lr": 0.01, "l2": 0.0}
 # Weight of the majority-vote shares in the reference's probabilities (see LabelModel).
@@ -246,6 +248,22 @@ def _bootstrap_macro_f1(y: np.ndarray, preds: Sequence[np.ndarray], k: int, *, s
     return out
 
 
+def _covered_f1(dev: tuple[np.ndarray, np.ndarray], preds: Sequence[np.ndarray], k: int,
+                *, seed: int) -> np.ndarray:
+    """:func:`_bootstrap_macro_f1` on the dev rows some LF votes on (all dev rows if none)."""
+    covered = (dev[0] != -1).any(axis=1)
+    if not covered.any():
+        covered = np.ones(dev[1].size, dtype=bool)
+    return _bootstrap_macro_f1(dev[1][covered], [p[covered] for p in preds], k, seed=seed)
+
+
+def _beats(f1: np.ndarray, winner: int, loser: int) -> bool:
+    """Whether row ``winner`` of a bootstrap table beats row ``loser`` beyond dev noise."""
+    diff = f1[winner] - f1[loser]
+    mean, se = diff.mean(), diff.std(ddof=1)
+    return bool(mean > 0 and mean > _CLEAR_SE * se)
+
+
 def _clearly_better(dev: tuple[np.ndarray, np.ndarray], preds: Sequence[np.ndarray], k: int,
                     *, seed: int) -> list[bool]:
     """Whether each of ``preds[1:]`` beats ``preds[0]`` on dev macro-F1 beyond dev noise.
@@ -255,14 +273,41 @@ def _clearly_better(dev: tuple[np.ndarray, np.ndarray], preds: Sequence[np.ndarr
     one-standard-error rule). With a few hundred dev rows, differences of a point or two
     between label models are mostly noise.
     """
+    f1 = _covered_f1(dev, preds, k, seed=seed)
+    return [_beats(f1, i, 0) for i in range(1, len(preds))]
+
+
+def _covered_log_loss(dev: tuple[np.ndarray, np.ndarray], probs: np.ndarray) -> float:
+    """Mean negative log probability of the gold class on the dev rows some LF votes on.
+
+    Probabilities are clipped at ``_MIN_PROB``, so one confident mistake costs a bounded
+    amount (about 13.8 nats) rather than infinity.
+    """
     covered = (dev[0] != -1).any(axis=1)
     if not covered.any():
         covered = np.ones(dev[1].size, dtype=bool)
     y = dev[1][covered]
-    f1 = _bootstrap_macro_f1(y, [p[covered] for p in preds], k, seed=seed)
-    diff = f1[1:] - f1[0]
-    mean, se = diff.mean(axis=1), diff.std(axis=1, ddof=1)
-    return [bool(m > 0 and m > _CLEAR_SE * s) for m, s in zip(mean, se, strict=True)]
+    p = probs[covered][np.arange(y.size), y]
+    return float(-np.log(np.clip(p, _MIN_PROB, 1.0)).mean())
+
+
+def _pick(dev: tuple[np.ndarray, np.ndarray], preds: Sequence[np.ndarray],
+          losses: Sequence[float], k: int, *, seed: int
+          ) -> tuple[int, list[bool], list[bool]]:
+    """``(chosen index, clearly better than preds[0], plausible)`` for the search.
+
+    A candidate is plausible unless the reference ``preds[0]`` beats it on dev macro-F1
+    beyond dev noise (:func:`_beats`); of the plausible ones, the one with the lowest dev log
+    loss is chosen (the earliest on ties). Macro-F1 of hard labels on a few hundred dev rows
+    separates candidates only coarsely (many predict the same labels, and picking the best of
+    36 by it picks the luckiest), so it only rules candidates out; log loss, the held-out
+    likelihood of the probabilities the end model trains on, uses every row's confidence.
+    """
+    f1 = _covered_f1(dev, preds, k, seed=seed)
+    clear = [False] + [_beats(f1, i, 0) for i in range(1, len(preds))]
+    plausible = [True] + [not _beats(f1, 0, i) for i in range(1, len(preds))]
+    best = min((i for i, p in enumerate(plausible) if p), key=lambda i: (losses[i], i))
+    return best, clear, plausible
 
 
 def _hard(probs: np.ndarray, covered: np.ndarray) -> np.ndarray:
@@ -619,14 +664,16 @@ class LabelModel:
         the LFs' likelihoods as if they were independent, are often overconfident. "auto": 0.5
         in the search's reference, and the search also tries 0; 0 without dev labels or search.
     search : bool, default True
-        With dev labels, compare a reference with up to 35 alternatives in a fixed order and
-        keep the first whose dev macro-F1 (on the dev rows some LF votes on) is higher than
-        the reference's by more than one paired bootstrap standard error, or the reference if
-        none is. Picking the best of many by dev scores picks whichever got lucky on a few
-        hundred dev rows. The reference is stock Snorkel's settings (SGD, 100 epochs, lr 0.01,
-        l2 0) with the "auto" prior and ``majority_weight`` 0.5; then come the same settings
-        with the other prior and/or weight 0, then the given ``(n_epochs, lr, l2)`` and 7
-        variations of them, each with both priors and weights (only "auto" ones vary).
+        With dev labels, compare a reference with up to 35 alternatives: a candidate whose
+        dev macro-F1 (on the dev rows some LF votes on) is below the reference's by more than
+        one paired bootstrap standard error is ruled out, and of the rest the one with the
+        lowest dev log loss is kept (the earliest on ties). Ranking 36 candidates by dev
+        macro-F1 would pick whichever got lucky on a few hundred dev rows, and many predict
+        the same hard labels; log loss scores the probabilities themselves. The reference is
+        stock Snorkel's settings (SGD, 100 epochs, lr 0.01, l2 0) with the "auto" prior and
+        ``majority_weight`` 0.5; then come the same settings with the other prior and/or
+        weight 0, then the given ``(n_epochs, lr, l2)`` and 7 variations of them, each with
+        both priors and weights (only "auto" ones vary).
         Without search, the given settings with the "auto" prior and weight 0 (or the given).
     max_memory_gb : float, default 4.0
         Memory budget (see :func:`estimate_memory` with ``sparse=True``). When the rows do not
@@ -650,8 +697,9 @@ class LabelModel:
         ``n_epochs``, ``lr``, ``l2``, ``optimizer``, ``class_balance`` ("uniform", "dev" or
         "given") and ``majority_weight`` of the chosen candidate.
     search_results_ : list of dict
-        One entry per candidate tried with dev labels (empty without): params, dev scores,
-        ``clearly_better`` (than the reference, the first entry), fit seconds.
+        One entry per candidate tried with dev labels (empty without): params, dev scores
+        (``dev_macro_f1``, ``dev_accuracy``, ``dev_log_loss``), ``clearly_better`` (than the
+        reference, the first entry, on macro-F1), ``plausible`` (not ruled out), fit seconds.
     search_skipped_ : int
         Combinations not tried because of ``time_budget_s``.
     n_fit_rows_ : int
@@ -837,12 +885,15 @@ class LabelModel:
                 fits: dict[tuple[Any, ...], tuple[_SparseSnorkelLabelModel, float]],
                 dev: tuple[np.ndarray, np.ndarray] | None, k: int
                 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        """The chosen candidate and one result row per candidate (none without dev labels)."""
+        """The chosen candidate and one result row per candidate (none without dev labels).
+
+        See :func:`_pick`: dev macro-F1 rules candidates out, dev log loss picks among the rest.
+        """
         if dev is None:
             return tried[0], []
         covered = (dev[0] != -1).any(axis=1)
         shares = _vote_shares(dev[0], k, np.full(k, 1.0 / k))
-        preds, scores = [], []
+        preds, scores, losses = [], [], []
         for cand in tried:
             model = fits[_fit_key(cand)][0]
             w = float(cand["majority_weight"])
@@ -851,12 +902,13 @@ class LabelModel:
                 probs = (1.0 - w) * probs + w * shares
             preds.append(_hard(probs, covered))
             scores.append(_covered_scores(dev, preds[-1]))
-        clear = [False] + (_clearly_better(dev, preds, k, seed=int(self.seed))
-                           if len(preds) > 1 else [])
-        best = next((i for i, c in enumerate(clear) if c), 0)
+            losses.append(_covered_log_loss(dev, probs))
+        best, clear, plausible = _pick(dev, preds, losses, k, seed=int(self.seed))
         results = [{**cand, "dev_macro_f1": s.macro_f1, "dev_accuracy": s.accuracy,
-                    "clearly_better": c, "fit_time_s": round(fits[_fit_key(cand)][1], 4)}
-                   for cand, s, c in zip(tried, scores, clear, strict=True)]
+                    "dev_log_loss": round(loss, 6), "clearly_better": c, "plausible": p,
+                    "fit_time_s": round(fits[_fit_key(cand)][1], 4)}
+                   for cand, s, loss, c, p in zip(tried, scores, losses, clear, plausible,
+                                                  strict=True)]
         return tried[best], results
 
     def fit(self, L: MatrixLike, Y_dev: Any = None, *, L_dev: MatrixLike | None = None
