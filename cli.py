@@ -953,6 +953,9 @@ def _html_suggestions(proj: Any, report: Any, run_id: str | None, seed: int) -> 
 @click.option("--write", "write_path", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Write the candidates as an LF module you can read and edit.")
 @click.option("--append", is_flag=True, help="With --write: add to an existing module.")
+@click.option("--model", "model", type=click.Choice(["label_model", "end_model", "majority"]),
+              default="label_model", show_default=True,
+              help="Whose dev errors to mine: the label model's are the rows a new LF can fix.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the suggestions.")
 @click.option("--no-redact", is_flag=True,
               help="Show the evidence rows of the candidates without redacting PII.")
@@ -960,8 +963,8 @@ def _html_suggestions(proj: Any, report: Any, run_id: str | None, seed: int) -> 
 @handle_errors
 def suggest(project: Path, run_id: str | None, slice_name: str | None,
             slice_files: tuple[Path, ...], top_k: int, min_precision: float,
-            accepted: tuple[str, ...], write_path: Path | None, append: bool, seed: int,
-            no_redact: bool, as_json: bool) -> None:
+            accepted: tuple[str, ...], write_path: Path | None, append: bool, model: str,
+            seed: int, no_redact: bool, as_json: bool) -> None:
     """Candidate LFs for the errors of the latest cycle (or of one slice): keywords, phrases and
     regexes with high lift toward the right class, embedding neighbours when that extra is
     installed, token patterns around missed spans for PII. Each shows its dev precision with a
@@ -976,7 +979,7 @@ def suggest(project: Path, run_id: str | None, slice_name: str | None,
 
         mask = find_slice(proj, slice_name, run_id=run_id,
                           slice_modules=[str(p) for p in slice_files]).mask
-    found = suggest_for_project(proj, run_id=run_id, top_k=top_k, slice_mask=mask,
+    found = suggest_for_project(proj, run_id=run_id, top_k=top_k, slice_mask=mask, model=model,
                                 min_precision=min_precision, seed=seed, redact=not no_redact)
     chosen = list(found)
     if accepted:

@@ -818,7 +818,7 @@ def suggest_for_project(
     run_id: str | None = None,
     top_k: int = 10,
     slice_mask: Sequence[bool] | np.ndarray | None = None,
-    model: str = "end_model",
+    model: str = "label_model",
     kinds: Sequence[str] = KINDS,
     min_precision: float = 0.6,
     seed: int = 0,
@@ -838,8 +838,14 @@ def suggest_for_project(
     top_k : int, default 10
     slice_mask : array-like of bool, optional
         Rows of a slice to focus on (aligned with the project's rows); default all dev errors.
-    model : {"end_model", "label_model", "majority"}, default "end_model"
-        Whose predictions define the errors.
+    model : {"label_model", "end_model", "majority"}, default "label_model"
+        Whose dev predictions define the errors (rows no LF votes on count as errors of the
+        label models). The label model's by default: a new LF changes the training labels,
+        so the rows it can fix are those the label model gets wrong or leaves unlabelled.
+        The end model's dev predictions flatter the LFs once some of them are built from the
+        dev rows (nearest-dev-row LFs label the pool around each dev row, and a model trained
+        on that pool gets the dev row right), so its dev errors run out while the pool's do
+        not.
     kinds, min_precision, seed, redact :
         See :func:`suggest_lfs` (PII span suggestions always redact: their evidence shows the
         context of a span with the span hidden).

@@ -154,8 +154,10 @@ def _cycle_figures(project: Any, n_jobs: int) -> dict[str, Any]:
 
 
 def classification_loop(work: Path, *, rounds: int, top_k: int, seed: int, n_jobs: int,
-                        hand_written: bool) -> dict[str, Any]:
-    out: dict[str, Any] = {"project": str(AMAZON.relative_to(ROOT)), "top_k": top_k}
+                        hand_written: bool, model: str | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"project": str(AMAZON.relative_to(ROOT)), "top_k": top_k,
+                           "errors_of": model or "default"}
+    extra = {} if model is None else {"model": model}
     if hand_written:
         hand = copy_project(AMAZON, work / "amazon_hand")
         out["hand_written"] = _cycle_figures(load_project(hand), n_jobs)
@@ -164,7 +166,7 @@ def classification_loop(work: Path, *, rounds: int, top_k: int, seed: int, n_job
     history = [{"round": 0, **_cycle_figures(project, n_jobs), "accepted": []}]
     for r in range(1, rounds + 1):
         t = time.perf_counter()
-        suggestions = suggest_for_project(project, top_k=top_k, seed=seed)
+        suggestions = suggest_for_project(project, top_k=top_k, seed=seed, **extra)
         took = time.perf_counter() - t
         module = f"suggested_round{r}.py"
         accepted = list(suggestions)
@@ -264,6 +266,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-pii", action="store_true", help="skip the support-chat loop")
     parser.add_argument("--no-classification", action="store_true",
                         help="skip the Amazon reviews loop")
+    parser.add_argument("--errors-of", choices=("end_model", "label_model", "majority"),
+                        default=None, help="whose dev errors the suggestions mine (default: "
+                                           "suggest_for_project's)")
     parser.add_argument("--workdir", type=Path, help="keep the project copies here")
     parser.add_argument("--out", type=Path, help="also write the JSON document here")
     args = parser.parse_args(argv)
@@ -279,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_classification:
             result["amazon_reviews"] = classification_loop(
                 work, rounds=args.rounds, top_k=args.top_k, seed=args.seed, n_jobs=args.n_jobs,
-                hand_written=not args.no_hand_written)
+                hand_written=not args.no_hand_written, model=args.errors_of)
         if not args.no_pii:
             result["support_chats_pii"] = pii_loop(work, rounds=args.pii_rounds,
                                                    top_k=args.pii_top_k, seed=args.seed)

@@ -154,6 +154,19 @@ def test_suggest_json_lists_measured_candidates(runner, project):
     assert doc["written"] is None
 
 
+def test_suggest_model_option_chooses_whose_errors(runner, project):
+    docs = {}
+    for model in ("label_model", "end_model", "majority"):
+        result = runner.invoke(main, ["suggest", str(project), "--json", "--model", model])
+        assert result.exit_code == 0, result.output
+        docs[model] = json.loads(result.stdout)
+    default = json.loads(runner.invoke(main, ["suggest", str(project), "--json"]).stdout)
+    assert default == docs["label_model"]
+    assert all(d["n_dev"] == default["n_dev"] for d in docs.values())
+    bad = runner.invoke(main, ["suggest", str(project), "--model", "nope"])
+    assert bad.exit_code == 2 and "Traceback" not in bad.output
+
+
 def test_suggest_is_deterministic(runner, project):
     a = runner.invoke(main, ["suggest", str(project), "--json", "--seed", "3"]).stdout
     b = runner.invoke(main, ["suggest", str(project), "--json", "--seed", "3"]).stdout

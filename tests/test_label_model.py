@@ -246,17 +246,19 @@ def test_label_model_search_picks_lowest_log_loss_among_plausible_candidates():
     # the reference: stock Snorkel's settings, the dev prior, half majority-vote shares
     assert results[0] == {**results[0], "optimizer": "sgd", "n_epochs": 100, "lr": 0.01,
                           "l2": 0.0, "class_balance": "dev", "majority_weight": 0.5,
-                          "clearly_better": False, "plausible": True}
+                          "clearly_better": False}
     assert any(r["n_epochs"] == 60 and r["lr"] == 0.01 for r in results)  # the given params
     plausible = [r for r in results if r["plausible"]]
     best = min(plausible, key=lambda r: r["dev_log_loss"])
     assert model.best_params_ == {k: best[k] for k in model.best_params_}
+    anchor = next((r for r in results if r["clearly_better"]), results[0])
+    assert anchor["plausible"]
     for r in results:
         assert r["dev_log_loss"] >= 0
         if r["clearly_better"]:
-            assert r["dev_macro_f1"] > results[0]["dev_macro_f1"] and r["plausible"]
+            assert r["dev_macro_f1"] > results[0]["dev_macro_f1"]
         if not r["plausible"]:
-            assert r["dev_macro_f1"] < results[0]["dev_macro_f1"]
+            assert r["dev_macro_f1"] < anchor["dev_macro_f1"]
 
 
 def test_pick_rules_out_by_macro_f1_then_ranks_by_log_loss():
@@ -274,14 +276,22 @@ def test_pick_rules_out_by_macro_f1_then_ranks_by_log_loss():
     assert plausible == [True, False, True] and clear == [False, False, False]
     assert best == 2
     assert lm_module._pick(dev, [ref, same], [0.4, 0.4], 2, seed=0)[0] == 0
+    # a clear improvement becomes the anchor: what it beats (here the reference) is ruled out
+    best, clear, plausible = lm_module._pick(dev, [ref, y.copy(), same], [0.1, 0.5, 0.2], 2,
+                                             seed=0)
+    assert clear == [False, True, False] and plausible == [False, True, False] and best == 1
 
 
-def test_covered_log_loss_is_bounded_and_skips_rows_without_votes():
-    L = np.array([[0], [0], [-1]])
-    dev = (L, np.array([0, 1, 1]))
-    probs = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
-    loss = lm_module._covered_log_loss(dev, probs)
-    assert loss == pytest.approx(-np.log(lm_module._MIN_PROB) / 2)
+def test_covered_log_loss_is_class_balanced_bounded_and_skips_rows_without_votes():
+    L = np.array([[0], [0], [0], [0], [-1]])
+    y = np.array([0, 0, 0, 1, 1])
+    probs = np.array([[0.5, 0.5]] * 3 + [[0.9, 0.1], [0.0, 1.0]])
+    loss = lm_module._covered_log_loss((L, y), probs)
+    # class 0: 3 rows at -log 0.5; class 1: one covered row at -log 0.1; the last row is skipped
+    assert loss == pytest.approx((np.log(2) + np.log(10)) / 2)
+    sure_wrong = np.array([[0.0, 1.0]] * 3 + [[1.0, 0.0]] * 2)
+    assert lm_module._covered_log_loss((L, y), sure_wrong) == pytest.approx(
+        -np.log(lm_module._MIN_PROB))
 
 
 def test_label_model_search_respects_time_budget():
@@ -337,8 +347,10 @@ def test_label_model_search_on_imbalanced_keyword_lfs_protects_macro_f1():
         base = score(y[rest][covered], before.predict(L[rest])[covered])
         gains.append(got.macro_f1 - base.macro_f1)
         losses.append(base.accuracy - got.accuracy)
-    assert np.mean(gains) >= 0.01
-    assert np.mean(losses) <= 0.005
+    # the class-balanced log loss favours the uniform prior: about +2.5 points of macro-F1 for
+    # half a point of accuracy on these three draws
+    assert np.mean(gains) >= 0.02
+    assert np.mean(losses) <= 0.01
 
 
 def test_clearly_better_needs_more_than_dev_noise():

@@ -224,6 +224,23 @@ def test_suggest_for_project_reads_the_latest_cycle(tmp_path):
         suggest_for_project(project, slice_mask=[True])
 
 
+def test_suggest_for_project_mines_the_label_models_errors_by_default(tmp_path):
+    # an end model right on every dev row (as when LFs built from the dev rows label the pool
+    # around them) leaves nothing to mine; the label model still misses class 1
+    from test_suggest_io import recorded_cycle
+
+    project, _, _, path = recorded_cycle(tmp_path / "p")
+    frame = pd.read_parquet(path)
+    frame["end_model"] = np.maximum(project.gold, 0)
+    frame.to_parquet(path, index=False)
+    by_default = suggest_for_project(project, kinds=("keyword", "phrase"), top_k=3,
+                                     min_precision=0.3)
+    assert by_default.n_errors == int((project.dev_mask & (project.y_dev == 1)).sum()) > 0
+    assert len(by_default) and {x.label for x in by_default} == {project.labels[1]}
+    end = suggest_for_project(project, kinds=("keyword", "phrase"), model="end_model")
+    assert end.n_errors == 0 and len(end) == 0
+
+
 def test_suggest_lfs_drops_a_one_row_candidate_the_model_contradicts():
     texts = ["quux tea", "green tea", "dog bed", "cat bed"] + ["quux dog"] * 5
     gold = [0, 0, 1, 1] + [-1] * 5

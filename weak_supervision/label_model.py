@@ -278,17 +278,22 @@ def _clearly_better(dev: tuple[np.ndarray, np.ndarray], preds: Sequence[np.ndarr
 
 
 def _covered_log_loss(dev: tuple[np.ndarray, np.ndarray], probs: np.ndarray) -> float:
-    """Mean negative log probability of the gold class on the dev rows some LF votes on.
+    """Class-balanced log loss on the dev rows some LF votes on (all dev rows if none).
 
-    Probabilities are clipped at ``_MIN_PROB``, so one confident mistake costs a bounded
-    amount (about 13.8 nats) rather than infinity.
+    The mean over the classes present of each class's mean negative log probability of the
+    gold class: averaged per class like macro-F1, so a prior that matches the frequent classes
+    is not rewarded over one that finds the rare ones. Probabilities are clipped at
+    ``_MIN_PROB``, so one confident mistake costs a bounded amount (about 13.8 nats).
     """
     covered = (dev[0] != -1).any(axis=1)
     if not covered.any():
         covered = np.ones(dev[1].size, dtype=bool)
     y = dev[1][covered]
-    p = probs[covered][np.arange(y.size), y]
-    return float(-np.log(np.clip(p, _MIN_PROB, 1.0)).mean())
+    nll = -np.log(np.clip(probs[covered][np.arange(y.size), y], _MIN_PROB, 1.0))
+    counts = np.bincount(y, minlength=probs.shape[1]).astype(np.float64)
+    sums = np.bincount(y, weights=nll, minlength=probs.shape[1])
+    present = counts > 0
+    return float((sums[present] / counts[present]).mean())
 
 
 def _pick(dev: tuple[np.ndarray, np.ndarray], preds: Sequence[np.ndarray],
@@ -296,16 +301,19 @@ def _pick(dev: tuple[np.ndarray, np.ndarray], preds: Sequence[np.ndarray],
           ) -> tuple[int, list[bool], list[bool]]:
     """``(chosen index, clearly better than preds[0], plausible)`` for the search.
 
-    A candidate is plausible unless the reference ``preds[0]`` beats it on dev macro-F1
-    beyond dev noise (:func:`_beats`); of the plausible ones, the one with the lowest dev log
-    loss is chosen (the earliest on ties). Macro-F1 of hard labels on a few hundred dev rows
-    separates candidates only coarsely (many predict the same labels, and picking the best of
-    36 by it picks the luckiest), so it only rules candidates out; log loss, the held-out
-    likelihood of the probabilities the end model trains on, uses every row's confidence.
+    The anchor is the first candidate whose dev macro-F1 beats the reference ``preds[0]``
+    beyond dev noise (:func:`_beats`), or the reference if none does. A candidate is plausible
+    unless the anchor beats it the same way; of the plausible ones, the one with the lowest
+    class-balanced dev log loss (:func:`_covered_log_loss`) is chosen, the earliest on ties.
+    Macro-F1 of hard labels on a few hundred dev rows separates candidates only coarsely (many
+    predict the same labels, and picking the best of 36 by it picks the luckiest), so it only
+    rules candidates out; the log loss scores the probabilities the end model trains on, row
+    by row, averaged per class as macro-F1 is.
     """
     f1 = _covered_f1(dev, preds, k, seed=seed)
     clear = [False] + [_beats(f1, i, 0) for i in range(1, len(preds))]
-    plausible = [True] + [not _beats(f1, 0, i) for i in range(1, len(preds))]
+    anchor = next((i for i, c in enumerate(clear) if c), 0)
+    plausible = [not _beats(f1, anchor, i) for i in range(len(preds))]
     best = min((i for i, p in enumerate(plausible) if p), key=lambda i: (losses[i], i))
     return best, clear, plausible
 
@@ -664,12 +672,14 @@ class LabelModel:
         the LFs' likelihoods as if they were independent, are often overconfident. "auto": 0.5
         in the search's reference, and the search also tries 0; 0 without dev labels or search.
     search : bool, default True
-        With dev labels, compare a reference with up to 35 alternatives: a candidate whose
-        dev macro-F1 (on the dev rows some LF votes on) is below the reference's by more than
-        one paired bootstrap standard error is ruled out, and of the rest the one with the
-        lowest dev log loss is kept (the earliest on ties). Ranking 36 candidates by dev
-        macro-F1 would pick whichever got lucky on a few hundred dev rows, and many predict
-        the same hard labels; log loss scores the probabilities themselves. The reference is
+        With dev labels, compare a reference with up to 35 alternatives (on the dev rows some
+        LF votes on). The anchor is the first candidate whose dev macro-F1 beats the
+        reference's by more than one paired bootstrap standard error (the reference if none
+        does); candidates the anchor beats that way are ruled out, and of the rest the one
+        with the lowest class-balanced dev log loss is kept (the earliest on ties). Ranking 36
+        candidates by dev macro-F1 would pick whichever got lucky on a few hundred dev rows,
+        and many predict the same hard labels; the log loss scores the probabilities
+        themselves, averaged per class as macro-F1 is. The reference is
         stock Snorkel's settings (SGD, 100 epochs, lr 0.01, l2 0) with the "auto" prior and
         ``majority_weight`` 0.5; then come the same settings with the other prior and/or
         weight 0, then the given ``(n_epochs, lr, l2)`` and 7 variations of them, each with
