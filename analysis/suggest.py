@@ -735,9 +735,10 @@ def pool_gain(*, correct: int, support: int, pool_votes: int, pool_disagree: int
     rows, so a word the model contradicts on most of its pool rows counts little however clean
     its dev rows are. That view is evidence only as far as the model knows the class: with
     ``model_recall`` ``r`` (how often the model predicts the class on rows the candidate gets
-    right, :func:`model_recall`), a candidate of precision ``q`` agrees with the model on about ``q * r`` of its pool rows, so
-    the share ``a`` it agrees on counts as :data:`AGREEMENT_WEIGHT` ``* r`` pseudo-rows of which
-    ``AGREEMENT_WEIGHT * min(a, r)`` are right; a class the model never predicts (``r = 0``)
+    right, :func:`model_recall`), a candidate of precision ``q`` agrees with the model on
+    about ``q * r`` of its pool rows, so the share ``a`` it agrees on counts as
+    :data:`AGREEMENT_WEIGHT` ``* r`` pseudo-rows of which ``AGREEMENT_WEIGHT * min(a, r)`` are
+    right; a class the model never predicts (``r = 0``)
     gets no pool evidence, for or against. A candidate with a negative pool gain is expected to
     do more harm than good where it matters (on the rows without labels) and is not suggested.
 

@@ -51,8 +51,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from analysis.suggest import suggest_for_project, write_lf_module  # noqa: E402
 from analysis.cycle_data import read_cycle  # noqa: E402
+from analysis.suggest import suggest_for_project, write_lf_module  # noqa: E402
 from weak_supervision.cycle import run_cycle  # noqa: E402
 from weak_supervision.metrics import score  # noqa: E402
 from weak_supervision.pii_pipeline import pii_label_project  # noqa: E402

@@ -199,7 +199,8 @@ def read_rules(folder: str | Path, labels: tuple[str, ...]) -> list[tuple[int, r
 
     >>> import tempfile, pathlib
     >>> d = pathlib.Path(tempfile.mkdtemp())
-    >>> _ = (d / "readme.txt").write_text("intro\\nspam\\t( |^)(free)[^\\w]*( |$)\\tfree!\\nham\\t( |^)(ok)( |$)\\n")
+    >>> _ = (d / "readme.txt").write_text(
+    ...     "intro\\nspam\\t( |^)(free)[^\\w]*( |$)\\tfree!\\nham\\t( |^)(ok)( |$)\\n")
     >>> [(c, r.pattern) for c, r in read_rules(d, ("ham", "spam"))]
     [(1, '( |^)(free)[^\\\\w]*( |$)'), (0, '( |^)(ok)( |$)')]
     """

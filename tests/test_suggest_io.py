@@ -54,7 +54,8 @@ def test_read_cycle_says_how_the_ids_differ(tmp_path):
     changed = pd.read_parquet(path).iloc[:-2].copy()
     changed.loc[changed.index[0], "id"] = "not-a-row"
     changed.to_parquet(path, index=False)
-    with pytest.raises(DataError, match=r"1 id\(s\) are not in the project's data \(e.g. 'not-a-row'\); 3 of \d+ rows of the data have no prediction"):
+    with pytest.raises(DataError, match=r"1 id\(s\) are not in the project's data \(e.g. "
+                       r"'not-a-row'\); 3 of \d+ rows of the data have no prediction"):
         read_cycle(project)
 
 

@@ -127,7 +127,7 @@ def _rule_folder(tmp_path, *, shuffle_test: bool):
         if split == "test" and shuffle_test:
             rows = rows[1:] + rows[:1]
         data = {str(i): {"label": y, "weak_labels": v, "data": {"text": t}}
-                for i, (t, y, v) in enumerate(zip(texts, labels, rows))}
+                for i, (t, y, v) in enumerate(zip(texts, labels, rows, strict=True))}
         (folder / f"{split}.json").write_text(json.dumps(data), encoding="utf-8")
     return folder
 

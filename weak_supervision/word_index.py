@@ -16,10 +16,10 @@ Postings are built from the folded chunks the engine scans anyway (in the worker
 *segment* per chunk: the sorted distinct codes of the segment, and for each the segment's rows
 holding it. They are stored in the cache directory, keyed by the column's name and row order
 (:func:`index_key`), as ``words/<key[:2]>/<key>.w3``: the magic ``LCW3``, little-endian uint32
-rows and segments, uint64 codes and postings, 4 bytes of padding, then int64 segment first rows (segments + 1), int64
-segment code offsets (segments + 1), uint64 codes, int64 posting offsets (codes + 1) and uint16
-rows within their segment. A look-up memory-maps the file and reads only the codes and rows it
-needs. Writes are atomic; a damaged file is a miss.
+rows and segments, uint64 codes and postings, 4 bytes of padding, then int64 segment first rows
+(segments + 1), int64 segment code offsets (segments + 1), uint64 codes, int64 posting offsets
+(codes + 1) and uint16 rows within their segment. A look-up memory-maps the file and reads only
+the codes and rows it needs. Writes are atomic; a damaged file is a miss.
 
 Example
 -------
