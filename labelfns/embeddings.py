@@ -70,6 +70,7 @@ PACKAGED_MODELS: Mapping[str, tuple[str, str]] = {
 """Model name -> (module, distribution) of the PyPI packages that ship a model's files."""
 
 EXTRA = "labelcycle[embeddings]"
+_ENCODING = "unpadded-1"  # see _encode_unpadded
 _SHARD_LIMIT = 32  # more shards than this in a cache folder are merged into one
 _HASH_BYTES = 20
 
@@ -137,7 +138,9 @@ def model_key(model: str | os.PathLike[str] = DEFAULT_MODEL) -> str:
     16
     """
     _, identity = _model_path(model)
-    return hashlib.sha256(identity.encode()).hexdigest()[:16]
+    # the encoding scheme is part of the key: vectors of padded batches (before the scheme of
+    # _encode_unpadded) differ in the last bits and must not mix with the current ones
+    return hashlib.sha256(f"{identity}|{_ENCODING}".encode()).hexdigest()[:16]
 
 
 def _encoder(model: str | os.PathLike[str]) -> Any:
@@ -169,6 +172,46 @@ def _encoder(model: str | os.PathLike[str]) -> Any:
                 "weights)") from None
         _ENCODERS[identity] = encoder
         return encoder
+
+
+def _token_lengths(encoder: Any, texts: list[str]) -> list[int] | None:
+    """Tokens per text after the encoder's own preprocessing and truncation (None: unknown)."""
+    lengths: list[int] = []
+    try:
+        for start in range(0, len(texts), 1024):
+            mask = encoder.tokenize(texts[start:start + 1024]).get("attention_mask")
+            if mask is None:
+                return None
+            lengths.extend(int(x) for x in mask.sum(dim=1).tolist())
+    except Exception:  # noqa: BLE001 - a model without a tokenizer: encode text by text
+        return None
+    return lengths if len(lengths) == len(texts) else None
+
+
+def _encode_unpadded(encoder: Any, texts: list[str], batch_size: int) -> np.ndarray:
+    """Encode ``texts`` in batches of equal token length, so that no batch is padded.
+
+    A padded batch changes the shapes of the matrix products, and with them the rounding of
+    the vectors (by ~1e-7): a text's vector would depend on which texts were encoded with it,
+    so a run that found half its texts in the cache would not reproduce one that found none.
+    Without padding each vector equals the one of the text encoded alone (checked by the
+    tests), in any batch; grouping by length is also faster than padding.
+    """
+    lengths = _token_lengths(encoder, texts)
+    groups: dict[int, list[int]] = {}
+    for i, n in enumerate(lengths if lengths is not None else range(len(texts))):
+        groups.setdefault(n if lengths is not None else -1 - i, []).append(i)
+    out = np.empty((len(texts), 0), dtype=np.float32)
+    for rows in groups.values():
+        for start in range(0, len(rows), batch_size):
+            part = rows[start:start + batch_size]
+            vectors = np.asarray(encoder.encode([texts[i] for i in part], batch_size=len(part),
+                                                normalize_embeddings=True, convert_to_numpy=True,
+                                                show_progress_bar=False), dtype=np.float32)
+            if out.shape[1] == 0:
+                out = np.empty((len(texts), vectors.shape[1]), dtype=np.float32)
+            out[part] = vectors
+    return out
 
 
 # -- the cache ------------------------------------------------------------------------------------
@@ -312,12 +355,8 @@ def embed(
         if h not in memory and h not in todo:
             todo[h] = t
     if todo:
-        encoder = _encoder(model)
         new_keys = list(todo)
-        vectors = encoder.encode([todo[h] for h in new_keys], batch_size=batch_size,
-                                 normalize_embeddings=True, convert_to_numpy=True,
-                                 show_progress_bar=False)
-        vectors = np.asarray(vectors, dtype=np.float32)
+        vectors = _encode_unpadded(_encoder(model), [todo[h] for h in new_keys], batch_size)
         for h, v in zip(new_keys, vectors, strict=True):
             memory[h] = v
         if folder is not None:

@@ -60,6 +60,7 @@ def test_load_config_minimal_defaults(tmp_path):
     assert (cfg.label_model.source, cfg.label_model.seed, cfg.label_model.n_epochs) == (
         "auto", 123, 500)
     assert cfg.label_model.lr == 0.01 and cfg.label_model.search is True
+    assert cfg.label_model.search_budget == 60.0
     assert cfg.apply == ApplySection(cache=True, n_jobs=0)
 
 
@@ -237,6 +238,7 @@ def test_label_column_cannot_be_text(tmp_path):
         ("[label_model]\nn_epochs = 0\n", r"n_epochs: must be at least 1"),
         ("[label_model]\nlr = 0\n", r"lr: must be positive"),
         ("[label_model]\nl2 = -1\n", r"l2: must be zero or positive"),
+        ("[label_model]\nsearch_budget = -5\n", r"search_budget: must be zero or positive"),
         ("[apply]\nn_jobs = -1\n", r"n_jobs: must be 0"),
         ("[data]\ntext_columns = []\n", r"text_columns: list at least one"),
     ],

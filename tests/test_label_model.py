@@ -14,6 +14,7 @@ from weak_supervision.label_model import (
     LabelModelChoice,
     LabelModelWarning,
     MajorityVote,
+    estimate_fit_seconds,
     estimate_memory,
     select_label_model,
 )
@@ -300,6 +301,59 @@ def test_label_model_search_respects_time_budget():
     assert len(model.search_results_) == 1
     assert model.search_skipped_ == 35
     assert model.best_params_["n_epochs"] == 100  # the reference always runs
+
+
+def test_label_model_search_budget_counts_estimated_cost_not_the_clock(monkeypatch):
+    L, y = synthetic(n=1000, seed=12)
+    n_votes, m = int((L >= 0).sum()), L.shape[1]
+    per_epoch = estimate_fit_seconds(n_votes, m, 2)
+    # room for the reference (100 epochs) and the next distinct fit (its other prior) only
+    budget = per_epoch * 200 * 1.001
+    normal = LabelModel(2, n_epochs=60, search_budget=budget).fit(L, y[:200], L_dev=L[:200])
+    fits = {(r["n_epochs"], r["lr"], r["l2"], r["class_balance"]) for r in normal.search_results_}
+    assert len(fits) == 2 and normal.search_skipped_ == 36 - len(normal.search_results_)
+    assert normal.search_cost_ == pytest.approx(per_epoch * 200, rel=1e-3)
+
+    # a clock that jumps an hour per reading changes nothing: the budget is not wall time
+    clock = iter(range(0, 10**9, 3600))
+    monkeypatch.setattr(lm_module.time, "perf_counter", lambda: float(next(clock)))
+    slow = LabelModel(2, n_epochs=60, search_budget=budget).fit(L, y[:200], L_dev=L[:200])
+    strip = [{k: v for k, v in r.items() if k != "fit_time_s"} for r in slow.search_results_]
+    assert strip == [{k: v for k, v in r.items() if k != "fit_time_s"}
+                     for r in normal.search_results_]
+    np.testing.assert_array_equal(slow.predict_proba(L), normal.predict_proba(L))
+    # the optional wall-clock guard does read the clock: only the reference fits in
+    guarded = LabelModel(2, n_epochs=60, search_budget=None, time_budget_s=60.0).fit(
+        L, y[:200], L_dev=L[:200])
+    assert len(guarded.search_results_) == 1 and guarded.search_skipped_ == 35
+
+
+def test_label_model_search_budget_none_tries_everything_and_zero_only_the_reference():
+    L, y = synthetic(n=600, seed=3)
+    full = LabelModel(2, n_epochs=40, search_budget=None).fit(L, y[:150], L_dev=L[:150])
+    assert len(full.search_results_) == 36 and full.search_skipped_ == 0
+    ref = LabelModel(2, n_epochs=40, search_budget=0).fit(L, y[:150], L_dev=L[:150])
+    assert len(ref.search_results_) == 1 and ref.best_params_["n_epochs"] == 100
+
+
+@pytest.mark.parametrize("bad", [-1, "60", True, float("nan")])
+def test_label_model_rejects_bad_budgets(bad):
+    L, _ = synthetic(n=50)
+    with pytest.raises(ConfigError, match="search_budget must be a number >= 0 or None"):
+        LabelModel(2, search_budget=bad).fit(L)
+
+
+def test_estimate_fit_seconds_follows_the_route_and_the_epochs():
+    one = estimate_fit_seconds(10_000, 50, 2, n_epochs=1)
+    assert estimate_fit_seconds(10_000, 50, 2, n_epochs=300) == pytest.approx(300 * one)
+    # the dense route's cost grows with (LFs * classes)^2, the sparse one's with the votes
+    assert estimate_fit_seconds(10_000, 200, 20, dense=True) > estimate_fit_seconds(
+        10_000, 200, 20, dense=False)
+    assert estimate_fit_seconds(10**6, 200, 20, dense=False) > 50 * estimate_fit_seconds(
+        10_000, 200, 20, dense=False) / 60
+    # the default route is the one fit takes
+    assert estimate_fit_seconds(10_000, 50, 2) == estimate_fit_seconds(
+        10_000, 50, 2, dense=lm_module._route_is_dense(10_000, 100))
 
 
 def test_label_model_without_dev_does_not_search():

@@ -162,7 +162,12 @@ class LFsSection:
 
 @dataclass(frozen=True)
 class LabelModelSection:
-    """``[label_model]``: how LF votes are combined into probabilistic labels."""
+    """``[label_model]``: how LF votes are combined into probabilistic labels.
+
+    ``search_budget`` caps the dev search in estimated reference seconds (a formula of the
+    data's shape, not a clock: the same data tries the same candidates on any machine); see
+    ``weak_supervision.label_model.LabelModel``.
+    """
 
     source: Literal["auto", "label_model", "majority"] = "auto"
     seed: int = 123
@@ -170,10 +175,13 @@ class LabelModelSection:
     lr: float = 0.01
     l2: float = 0.0
     search: bool = True
+    search_budget: float = 60.0
 
     def problems(self) -> Iterator[tuple[str, str]]:
         if self.n_epochs < 1:
             yield "n_epochs", f"must be at least 1, got {self.n_epochs}"
+        if self.search_budget < 0:
+            yield "search_budget", f"must be zero or positive, got {self.search_budget}"
         if self.lr <= 0:
             yield "lr", f"must be positive, got {self.lr}"
         if self.l2 < 0:

@@ -52,6 +52,7 @@ __all__ = [
     "LabelModelChoice",
     "LabelModelWarning",
     "MajorityVote",
+    "estimate_fit_seconds",
     "estimate_memory",
     "select_label_model",
 ]
@@ -456,6 +457,56 @@ def estimate_memory(n_rows: int, n_lfs: int, cardinality: int, *, sparse: bool =
     return int(snorkel_copies + one_hot + dense_overlap + params + predict + 2**20)
 
 
+# Seconds per training epoch on the reference machine (2 cores, Python 3.11, torch 2.13 CPU, one
+# torch thread), fitted by ``python benchmarks/search_cost.py --fit`` on 12 shapes (a re-run is
+# within 25% on 9 of them; epochs under 1 ms are mostly timer noise): a constant, the ``d x k``
+# parameter updates, and the ``<O, mu P mu^T>`` term: ``d^2 k`` with the dense overlap matrix,
+# ``votes * k`` (forward and backward) with the sparse one-hot.
+_EPOCH_S_CONST = 4.6e-4
+_EPOCH_S_PARAMS = 2.6e-8
+_EPOCH_S_DENSE = 5.9e-10
+_EPOCH_S_SPARSE = 8.3e-10
+
+
+def estimate_fit_seconds(n_votes: int, n_lfs: int, cardinality: int, *, n_epochs: int = 1,
+                         dense: bool | None = None) -> float:
+    """Estimated seconds of ``n_epochs`` label-model training epochs, from the shape alone.
+
+    The estimate is a formula of the number of non-abstain votes, ``d = LFs * classes`` and the
+    route of the loss (the dense ``d x d`` overlap matrix or the sparse one-hot), calibrated on
+    the project's reference machine (2 cores; see ``benchmarks/search_cost.py``). It is not a
+    measurement: :class:`LabelModel`'s dev search spends its ``search_budget`` in these units,
+    so the candidates it tries depend on the data only, not on the speed or load of the machine.
+
+    Parameters
+    ----------
+    n_votes : int
+        Non-abstain votes in the label matrix.
+    n_lfs, cardinality : int
+        Number of LFs and of classes.
+    n_epochs : int, default 1
+        Training epochs.
+    dense : bool, optional
+        The route of the loss; by default the one :meth:`LabelModel.fit` takes for this shape
+        (``fit_from_stats`` always takes the dense one).
+
+    Returns
+    -------
+    float
+        Reference seconds.
+
+    Example
+    -------
+    >>> round(estimate_fit_seconds(56_000, 235, 64, n_epochs=100), 1)  # the Amazon example
+    2.8
+    """
+    d, k = int(n_lfs) * int(cardinality), int(cardinality)
+    if dense is None:
+        dense = _route_is_dense(int(n_votes), d)
+    loss = _EPOCH_S_DENSE * d * d * k if dense else _EPOCH_S_SPARSE * int(n_votes) * k
+    return float(n_epochs) * (_EPOCH_S_CONST + _EPOCH_S_PARAMS * d * k + loss)
+
+
 def _one_hot(L: np.ndarray, cardinality: int) -> sp.csr_matrix:
     """``rows x (LFs*classes)`` float32 CSR one-hot: column ``j*k + c`` is "LF j voted c"."""
     n, m = L.shape
@@ -688,8 +739,14 @@ class LabelModel:
     max_memory_gb : float, default 4.0
         Memory budget (see :func:`estimate_memory` with ``sparse=True``). When the rows do not
         fit, the model is fitted on a seeded random sample of rows that does (with a warning).
-    time_budget_s : float, default 60.0
-        The search stops trying combinations once the next one would exceed this.
+    search_budget : float or None, default 60.0
+        The search stops before the first candidate whose fit would take its estimated cost
+        past this many reference seconds (:func:`estimate_fit_seconds`: a formula of the
+        shape and the epochs, not a clock), so the same data tries the same candidates on any
+        machine and under any load. The reference always runs. None: no limit.
+    time_budget_s : float or None, default None
+        Also stop once the next fit would take the wall time of the search past this. A
+        clock makes the result depend on the machine's speed and load; use it only as a guard.
     verbose : bool, default False
         Show Snorkel's progress bar and loss log.
 
@@ -711,7 +768,9 @@ class LabelModel:
         (``dev_macro_f1``, ``dev_accuracy``, ``dev_log_loss``), ``clearly_better`` (than the
         reference, the first entry, on macro-F1), ``plausible`` (not ruled out), fit seconds.
     search_skipped_ : int
-        Combinations not tried because of ``time_budget_s``.
+        Candidates not tried because of ``search_budget`` or ``time_budget_s``.
+    search_cost_ : float
+        Estimated reference seconds of the fits the search ran (see ``search_budget``).
     n_fit_rows_ : int
         Rows the model was fitted on (fewer than given when sampled for memory).
     memory_estimate_ : int
@@ -744,7 +803,8 @@ class LabelModel:
         majority_weight: Literal["auto"] | float = "auto",
         search: bool = True,
         max_memory_gb: float = 4.0,
-        time_budget_s: float = 60.0,
+        search_budget: float | None = 60.0,
+        time_budget_s: float | None = None,
         verbose: bool = False,
     ):
         self.cardinality = cardinality
@@ -757,6 +817,7 @@ class LabelModel:
         self.majority_weight = majority_weight
         self.search = search
         self.max_memory_gb = max_memory_gb
+        self.search_budget = search_budget
         self.time_budget_s = time_budget_s
         self.verbose = verbose
 
@@ -776,6 +837,11 @@ class LabelModel:
                               f"got {self.optimizer!r}")
         if not (self.max_memory_gb > 0):
             raise ConfigError(f"max_memory_gb must be > 0, got {self.max_memory_gb!r}")
+        for name in ("search_budget", "time_budget_s"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(
+                    value, (int, float, np.integer, np.floating)) or not value >= 0):
+                raise ConfigError(f"{name} must be a number >= 0 or None, got {value!r}")
         w = self.majority_weight
         if isinstance(w, str) and w != "auto" or not isinstance(w, str) and not (
                 isinstance(w, (int, float)) and not isinstance(w, bool) and 0 <= w <= 1):
@@ -891,6 +957,41 @@ class LabelModel:
             return (counts + 1.0) / (counts.sum() + k)
         return np.full(k, 1.0 / k)
 
+    def _search(self, candidates: list[dict[str, Any]], epoch_cost: float,
+                fit: Any) -> tuple[list[dict[str, Any]],
+                                   dict[tuple[Any, ...], tuple[_SparseSnorkelLabelModel, float]]]:
+        """Fit the candidates in order until the next fit would exceed a budget.
+
+        ``epoch_cost`` is the estimated reference seconds of one epoch; candidates that share
+        a fit (they differ in ``majority_weight`` only) cost nothing more. Sets
+        ``search_skipped_`` and ``search_cost_``.
+        """
+        fits: dict[tuple[Any, ...], tuple[_SparseSnorkelLabelModel, float]] = {}
+        tried: list[dict[str, Any]] = []
+        budget = None if self.search_budget is None else float(self.search_budget)
+        clock = None if self.time_budget_s is None else float(self.time_budget_s)
+        cost, spent_epochs, skipped = 0.0, 0, 0
+        started = time.perf_counter()
+        for i, cand in enumerate(candidates):
+            key = _fit_key(cand)
+            if key not in fits:
+                next_cost = epoch_cost * int(cand["n_epochs"])
+                over = budget is not None and cost + next_cost > budget
+                if clock is not None and not over:
+                    elapsed = time.perf_counter() - started
+                    over = elapsed + elapsed / max(spent_epochs, 1) * cand["n_epochs"] > clock
+                if fits and over:
+                    skipped = len(candidates) - i
+                    break
+                t0 = time.perf_counter()
+                fits[key] = (fit(cand), time.perf_counter() - t0)
+                cost += next_cost
+                spent_epochs += int(cand["n_epochs"])
+            tried.append(cand)
+        self.search_skipped_ = skipped
+        self.search_cost_ = float(cost)
+        return tried, fits
+
     def _choose(self, tried: list[dict[str, Any]],
                 fits: dict[tuple[Any, ...], tuple[_SparseSnorkelLabelModel, float]],
                 dev: tuple[np.ndarray, np.ndarray] | None, k: int
@@ -980,31 +1081,17 @@ class LabelModel:
         self.memory_estimate_ = estimate_memory(self.n_fit_rows_, m, k, sparse=True)
         stats = _compute_stats(L_fit, k)
 
-        candidates = self._candidates(dev)
-        fits: dict[tuple[Any, ...], tuple[_SparseSnorkelLabelModel, float]] = {}
-        tried: list[dict[str, Any]] = []
-        spent_epochs, skipped = 0, 0
-        search_started = time.perf_counter()
-        for i, cand in enumerate(candidates):
-            key = _fit_key(cand)
-            if key not in fits:
-                if fits:
-                    elapsed = time.perf_counter() - search_started
-                    expected = elapsed / max(spent_epochs, 1) * cand["n_epochs"]
-                    if elapsed + expected > float(self.time_budget_s):
-                        skipped = len(candidates) - i
-                        break
-                t0 = time.perf_counter()
-                model = self._fit_one(L_fit, stats, self._prior(cand["class_balance"], k, dev),
-                                      cand)
-                fits[key] = (model, time.perf_counter() - t0)
-                spent_epochs += int(cand["n_epochs"])
-            tried.append(cand)
+        epoch_cost = estimate_fit_seconds(int(stats.X.nnz if stats.X is not None else
+                                              np.count_nonzero(L_fit >= 0)), m, k,
+                                          dense=stats.overlap is not None)
+        tried, fits = self._search(
+            self._candidates(dev), epoch_cost,
+            lambda cand: self._fit_one(L_fit, stats, self._prior(cand["class_balance"], k, dev),
+                                       cand))
         chosen, results = self._choose(tried, fits, dev, k)
         self.model_ = fits[_fit_key(chosen)][0]
         self.best_params_ = dict(chosen)
         self.search_results_ = results
-        self.search_skipped_ = skipped
         self.class_balance_ = self._prior(chosen["class_balance"], k, dev)
         self.majority_weight_ = float(chosen["majority_weight"])
         self.n_lfs_ = m
@@ -1112,30 +1199,13 @@ class LabelModel:
             model.n, model.coverage = n, coverage
             return model
 
-        candidates = self._candidates(dev)  # the same search as fit
-        fits: dict[tuple[Any, ...], tuple[_SparseSnorkelLabelModel, float]] = {}
-        tried: list[dict[str, Any]] = []
-        spent_epochs, skipped = 0, 0
-        search_started = time.perf_counter()
-        for i, cand in enumerate(candidates):
-            key = _fit_key(cand)
-            if key not in fits:
-                if fits:
-                    elapsed = time.perf_counter() - search_started
-                    expected = elapsed / max(spent_epochs, 1) * cand["n_epochs"]
-                    if elapsed + expected > float(self.time_budget_s):
-                        skipped = len(candidates) - i
-                        break
-                t0 = time.perf_counter()
-                model = fit_one(self._prior(cand["class_balance"], k, dev), cand)
-                fits[key] = (model, time.perf_counter() - t0)
-                spent_epochs += int(cand["n_epochs"])
-            tried.append(cand)
+        tried, fits = self._search(  # the same search as fit
+            self._candidates(dev), estimate_fit_seconds(0, m, k, dense=True),
+            lambda cand: fit_one(self._prior(cand["class_balance"], k, dev), cand))
         chosen, results = self._choose(tried, fits, dev, k)
         self.model_ = fits[_fit_key(chosen)][0]
         self.best_params_ = dict(chosen)
         self.search_results_ = results
-        self.search_skipped_ = skipped
         self.class_balance_ = self._prior(chosen["class_balance"], k, dev)
         self.majority_weight_ = float(chosen["majority_weight"])
         self.n_lfs_ = m
@@ -1273,6 +1343,8 @@ class LabelModelChoice:
         if isinstance(self.model, LabelModel):
             out["best_params"] = dict(self.model.best_params_)
             out["search_results"] = [dict(r) for r in self.model.search_results_]
+            out["search_skipped"] = int(self.model.search_skipped_)
+            out["search_cost"] = float(self.model.search_cost_)
             out["n_fit_rows"] = self.model.n_fit_rows_
         if self.covered_scores:
             out["covered_scores"] = {k: v.to_dict() for k, v in self.covered_scores.items()}
@@ -1280,7 +1352,7 @@ class LabelModelChoice:
 
 
 _LABEL_MODEL_PARAMS = ("n_epochs", "lr", "l2", "optimizer", "class_balance", "majority_weight",
-                       "search", "max_memory_gb", "time_budget_s", "verbose")
+                       "search", "max_memory_gb", "search_budget", "time_budget_s", "verbose")
 
 
 def select_label_model(

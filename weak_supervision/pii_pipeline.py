@@ -260,7 +260,8 @@ def pii_label_project(
             agg = aggregate_spans(lfs, texts, ids=[str(i) for i in project.ids], gold=dev_gold,
                                   cache=cache,
                                   prefer=pii.label_model, seed=cfg.seed, progress=progress,
-                                  n_epochs=cfg.n_epochs, lr=cfg.lr, l2=cfg.l2, search=cfg.search)
+                                  n_epochs=cfg.n_epochs, lr=cfg.lr, l2=cfg.l2, search=cfg.search,
+                                  search_budget=cfg.search_budget)
         messages = list(dict.fromkeys(str(w.message) for w in caught
                                       if issubclass(w.category, UserWarning)))
         timings["aggregate"] = time.perf_counter() - t0

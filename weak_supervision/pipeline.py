@@ -118,7 +118,7 @@ def _fit(project: Project, matrix: LabelMatrix) -> tuple[LabelModelChoice, list[
             matrix, cardinality=len(project.labels),
             Y_dev=project.y_dev if (project.y_dev >= 0).any() else None,
             prefer=cfg.source, seed=cfg.seed, n_epochs=cfg.n_epochs, lr=cfg.lr, l2=cfg.l2,
-            search=cfg.search)
+            search=cfg.search, search_budget=cfg.search_budget)
     messages = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
     return choice, list(dict.fromkeys(messages))
 

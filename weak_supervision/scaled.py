@@ -313,7 +313,7 @@ def _run(config: ProjectConfig, job: PartitionJob, parts: list[Partition], runne
         warnings.simplefilter("always")
         choice = fit_label_model(stats, L_dev=L_dev, Y_dev=y_dev, prefer=cfg.source,
                                  seed=cfg.seed, n_epochs=cfg.n_epochs, lr=cfg.lr, l2=cfg.l2,
-                                 search=cfg.search)
+                                 search=cfg.search, search_budget=cfg.search_budget)
     messages = list(dict.fromkeys(str(w.message) for w in caught
                                   if issubclass(w.category, UserWarning)))
     timings["fit"] = time.perf_counter() - t
