@@ -177,9 +177,13 @@ def _encoder(model: str | os.PathLike[str]) -> Any:
 def _token_lengths(encoder: Any, texts: list[str]) -> list[int] | None:
     """Tokens per text after the encoder's own preprocessing and truncation (None: unknown)."""
     lengths: list[int] = []
+    # sentence-transformers >= 5 calls it preprocess (tokenize is deprecated there)
+    tokenize = getattr(encoder, "preprocess", None) or getattr(encoder, "tokenize", None)
+    if tokenize is None:
+        return None
     try:
         for start in range(0, len(texts), 1024):
-            mask = encoder.tokenize(texts[start:start + 1024]).get("attention_mask")
+            mask = tokenize(texts[start:start + 1024]).get("attention_mask")
             if mask is None:
                 return None
             lengths.extend(int(x) for x in mask.sum(dim=1).tolist())
