@@ -201,20 +201,22 @@ def _encode_unpadded(encoder: Any, texts: list[str], batch_size: int) -> np.ndar
     Without padding each vector equals the one of the text encoded alone (checked by the
     tests), in any batch; grouping by length is also faster than padding.
     """
-    lengths = _token_lengths(encoder, texts)
+    # unknown lengths: a key per text, so each text is encoded alone
+    keys = _token_lengths(encoder, texts) or list(range(len(texts)))
     groups: dict[int, list[int]] = {}
-    for i, n in enumerate(lengths if lengths is not None else range(len(texts))):
-        groups.setdefault(n if lengths is not None else -1 - i, []).append(i)
-    out = np.empty((len(texts), 0), dtype=np.float32)
+    for i, key in enumerate(keys):
+        groups.setdefault(key, []).append(i)
+    out: np.ndarray | None = None
     for rows in groups.values():
         for start in range(0, len(rows), batch_size):
             part = rows[start:start + batch_size]
             vectors = np.asarray(encoder.encode([texts[i] for i in part], batch_size=len(part),
                                                 normalize_embeddings=True, convert_to_numpy=True,
                                                 show_progress_bar=False), dtype=np.float32)
-            if out.shape[1] == 0:
+            if out is None:
                 out = np.empty((len(texts), vectors.shape[1]), dtype=np.float32)
             out[part] = vectors
+    assert out is not None, "called with at least one text"
     return out
 
 

@@ -180,12 +180,12 @@ class LabelModelSection:
     def problems(self) -> Iterator[tuple[str, str]]:
         if self.n_epochs < 1:
             yield "n_epochs", f"must be at least 1, got {self.n_epochs}"
-        if self.search_budget < 0:
-            yield "search_budget", f"must be zero or positive, got {self.search_budget}"
         if self.lr <= 0:
             yield "lr", f"must be positive, got {self.lr}"
         if self.l2 < 0:
             yield "l2", f"must be zero or positive, got {self.l2}"
+        if self.search_budget < 0:
+            yield "search_budget", f"must be zero or positive, got {self.search_budget}"
 
 
 @dataclass(frozen=True)

@@ -989,7 +989,7 @@ class LabelModel:
                 spent_epochs += int(cand["n_epochs"])
             tried.append(cand)
         self.search_skipped_ = skipped
-        self.search_cost_ = float(cost)
+        self.search_cost_ = cost
         return tried, fits
 
     def _choose(self, tried: list[dict[str, Any]],
@@ -1081,9 +1081,8 @@ class LabelModel:
         self.memory_estimate_ = estimate_memory(self.n_fit_rows_, m, k, sparse=True)
         stats = _compute_stats(L_fit, k)
 
-        epoch_cost = estimate_fit_seconds(int(stats.X.nnz if stats.X is not None else
-                                              np.count_nonzero(L_fit >= 0)), m, k,
-                                          dense=stats.overlap is not None)
+        n_votes = stats.X.nnz if stats.X is not None else 0  # the dense route ignores votes
+        epoch_cost = estimate_fit_seconds(n_votes, m, k, dense=stats.overlap is not None)
         tried, fits = self._search(
             self._candidates(dev), epoch_cost,
             lambda cand: self._fit_one(L_fit, stats, self._prior(cand["class_balance"], k, dev),
